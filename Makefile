@@ -1,0 +1,68 @@
+# Makefile - thin wrapper around premake: installs what is missing, generates
+# the makefiles with whichever premake is installed, builds into build/.
+#
+#   make              release build: build/release/perch
+#   make test         sanitized build, then every test (prove)
+#   make test-aarch64 cross build for arm64, every test under qemu-user
+#   make demo         run the default app for a bounded time
+#   make bench        benchmarks; figures also in build/bench.json
+#   make deps         install the Debian packages perch needs
+
+JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
+DEMO    ?= scripts/demo.lua
+DEMO_S  ?= 10
+QEMU    ?= qemu-aarch64 -L /usr/aarch64-linux-gnu
+
+.PHONY: all release test test-build test-aarch64 demo bench deps clean gen
+
+all: release
+
+deps:
+	@sh .ci/deps native
+
+# Generate every time: it takes milliseconds and picks up new test and bench
+# files.  premake5 if present, else Debian's premake4 reading the same file.
+gen:
+	@if command -v premake5 >/dev/null 2>&1; then \
+	    premake5 --file=premake5.lua gmake2 >/dev/null; \
+	else \
+	    premake4 --file=premake5.lua gmake >/dev/null; \
+	fi
+
+# The embedded Lua modules enter through .incbin, which the compiler's
+# dependency files do not see: drop the object when a module is newer.
+define embed_deps
+	@find build/obj -name embed.o 2>/dev/null | while read -r o; do \
+	    [ -n "$$(find lua/perch -name '*.lua' -newer "$$o")" ] && rm -f "$$o"; true; \
+	done
+endef
+
+release: deps gen
+	$(embed_deps)
+	@$(MAKE) --no-print-directory -C build/make -j$(JOBS) config=release
+
+test-build: gen
+	@sh .ci/deps test
+	$(embed_deps)
+	@$(MAKE) --no-print-directory -C build/make -j$(JOBS) config=test
+
+test: test-build
+	@tests/run build/test
+
+test-aarch64:
+	@sh .ci/deps aarch64
+	@$(MAKE) --no-print-directory gen
+	$(embed_deps)
+	@$(MAKE) --no-print-directory -C build/make -j$(JOBS) config=cross \
+	    CC=aarch64-linux-gnu-gcc AR=aarch64-linux-gnu-ar
+	@RUNNER="$(QEMU)" ASAN_OPTIONS=detect_leaks=0 tests/run build/aarch64
+
+demo: release
+	build/release/perch run $(DEMO) --duration $(DEMO_S)
+
+bench: release
+	@sh .ci/deps bench
+	@bench/run build/release
+
+clean:
+	rm -rf build

@@ -1,0 +1,35 @@
+/* app.h - an app: a host with the perch library, its config, and its main
+ * chunk run once.  One app = one script version; tearing it down closes all
+ * it owns, which is what lets a later version replace it in the same loop. */
+#ifndef PR_APP_H
+#define PR_APP_H
+
+#include <stddef.h>
+
+#include "host.h"
+#include "loop.h"
+
+typedef struct pr_app pr_app_t;
+
+/* Split "key=value" into host options and the perch.config table.  Keys of
+ * the host: lua.max_mb (memory ceiling, MiB), lua.budget (instructions per
+ * callback, 0 = off), lua.max_failures (consecutive errors before a callback
+ * is disabled, 0 = never).  Returns 0, or PR_EINVAL with a message in err. */
+int pr_app_parse_sets(char *const *sets, int nsets, pr_host_opts_t *opts,
+                      char *err, size_t errlen);
+
+/* Create the host, open the library, build perch.config, add the app's
+ * directory to package.path and run the main chunk.  Errors are logged
+ * (file:line for scripts); returns 0 or a PR_E* code. */
+int pr_app_create(pr_app_t **out, pr_loop_t *loop, const char *path,
+                  char *const *sets, int nsets);
+/* Run the on_stop hooks (newest first). */
+void pr_app_stop(pr_app_t *app);
+void pr_app_destroy(pr_app_t *app);
+pr_host_t *pr_app_host(pr_app_t *app);
+
+/* Compile path without running it.  Returns 0, or PR_ESCRIPT with the
+ * "file:line: message" of the error in err. */
+int pr_app_check(const char *path, char *err, size_t errlen);
+
+#endif

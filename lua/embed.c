@@ -1,0 +1,48 @@
+/* embed.c - the pure-Lua modules (lua/perch/ *.lua) compiled into the binary.
+ *
+ * A device gets the library that matches its runtime, with no search path to
+ * set up.  The sources are pulled in by the assembler's .incbin (the build
+ * passes -Wa,-I to the source root), so there is no generated code; the
+ * top-level Makefile rebuilds this object when a module changes.  To add a
+ * module: one EMBED line and one row in `modules`. */
+#include "perch.h"
+
+#include <string.h>
+
+#include <lauxlib.h>
+
+#define EMBED(sym, file)                                                   \
+    __asm__(".section .rodata\n"                                           \
+            ".balign 16\n"                                                 \
+            ".globl " #sym "_start\n" #sym "_start:\n"                     \
+            ".incbin \"" file "\"\n"                                       \
+            ".globl " #sym "_end\n" #sym "_end:\n"                         \
+            ".byte 0\n"                                                    \
+            ".previous\n");                                                \
+    extern const char sym##_start[], sym##_end[]
+
+EMBED(perch_test_lua, "lua/perch/test.lua");
+
+static const struct {
+    const char *name;       /* require name */
+    const char *chunkname;  /* what error messages and tracebacks show */
+    const char *start, *end;
+} modules[] = {
+    { "perch.test", "@lua/perch/test.lua", perch_test_lua_start, perch_test_lua_end },
+};
+
+int pr_l_embed_searcher(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 1);
+    for (size_t i = 0; i < sizeof modules / sizeof modules[0]; i++) {
+        if (strcmp(modules[i].name, name) != 0)
+            continue;
+        if (luaL_loadbuffer(L, modules[i].start, (size_t)(modules[i].end - modules[i].start),
+                            modules[i].chunkname) != LUA_OK)
+            return lua_error(L);
+        lua_pushstring(L, modules[i].chunkname + 1);
+        return 2;
+    }
+    lua_pushfstring(L, "no embedded module '%s'", name);
+    return 1;
+}

@@ -1,0 +1,109 @@
+/* l_perch.c - the `perch` module table: clock, stop, on_stop, config, and
+ * the parts added by l_timer.c and l_log.c. */
+#include "perch.h"
+
+#include "error.h"
+#include "loop.h"
+#include "version.h"
+
+#include <stdio.h>
+
+#include <lauxlib.h>
+#include <lualib.h>
+
+/* Registry key of the list of on_stop hooks. */
+static const char STOP_HOOKS[] = "perch.on_stop";
+
+static int l_now(lua_State *L)
+{
+    lua_pushnumber(L, pr_time_now());
+    return 1;
+}
+
+static int l_stop(lua_State *L)
+{
+    pr_loop_stop(pr_host_loop(pr_host_of(L)));
+    return 0;
+}
+
+static int l_on_stop(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    lua_getfield(L, LUA_REGISTRYINDEX, STOP_HOOKS);
+    lua_pushvalue(L, 1);
+    lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
+    return 0;
+}
+
+void pr_lua_run_stop_hooks(pr_host_t *h)
+{
+    lua_State *L = pr_host_lua(h);
+    lua_Integer n;
+
+    if (lua_getfield(L, LUA_REGISTRYINDEX, STOP_HOOKS) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        return;
+    }
+    n = (lua_Integer)lua_rawlen(L, -1);
+    for (lua_Integer i = n; i >= 1; i--) {
+        lua_Debug ar;
+        char where[96];
+        lua_rawgeti(L, -1, i);
+        lua_pushvalue(L, -1);
+        lua_getinfo(L, ">S", &ar);
+        snprintf(where, sizeof where, "%s:%d", ar.short_src, ar.linedefined);
+        pr_host_pcall(h, 0, 0, "on_stop hook", where);
+    }
+    lua_pop(L, 1);
+    /* Hooks run once: a second stop (reload, then exit) must not repeat them. */
+    lua_newtable(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, STOP_HOOKS);
+}
+
+static const luaL_Reg perch_funcs[] = {
+    { "now", l_now },
+    { "stop", l_stop },
+    { "on_stop", l_on_stop },
+    { NULL, NULL },
+};
+
+int luaopen_perch(lua_State *L)
+{
+    lua_newtable(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, STOP_HOOKS);
+
+    luaL_newlib(L, perch_funcs);
+    lua_pushliteral(L, PERCH_VERSION);
+    lua_setfield(L, -2, "version");
+    lua_newtable(L);
+    lua_setfield(L, -2, "config");
+    pr_l_timer_open(L);
+    pr_l_log_open(L);
+    return 1;
+}
+
+static int open_protected(lua_State *L)
+{
+    /* package.searchers[2] = embedded modules, ahead of the file system, so
+     * a device always gets the library that matches its binary. */
+    lua_getglobal(L, "package");
+    lua_getfield(L, -1, "searchers");
+    for (lua_Integer i = (lua_Integer)luaL_len(L, -1); i >= 2; i--) {
+        lua_rawgeti(L, -1, i);
+        lua_rawseti(L, -2, i + 1);
+    }
+    lua_pushcfunction(L, pr_l_embed_searcher);
+    lua_rawseti(L, -2, 2);
+    lua_pop(L, 2);
+
+    luaL_requiref(L, "perch", luaopen_perch, 1);
+    lua_pop(L, 1);
+    return 0;
+}
+
+int pr_lua_open(pr_host_t *h)
+{
+    lua_State *L = pr_host_lua(h);
+    lua_pushcfunction(L, open_protected);
+    return pr_host_pcall(h, 0, 0, "opening the perch library", NULL);
+}

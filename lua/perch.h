@@ -1,0 +1,28 @@
+/* perch.h - the perch Lua library as the C side sees it.
+ *
+ * pr_lua_open() makes `require "perch"` work in a host's state (and sets the
+ * global `perch`), and lets `require` find the pure-Lua modules compiled
+ * into the binary (the files in lua/perch: perch.test, ...).  The l_*.c files each
+ * add one part of the library; they share the registration functions below. */
+#ifndef PR_PERCH_H
+#define PR_PERCH_H
+
+#include <lua.h>
+
+#include "host.h"
+
+/* Open the library in h's state.  Runs protected; returns 0 or PR_E*. */
+int pr_lua_open(pr_host_t *h);
+
+/* Run the app's on_stop hooks, newest first, each through the host. */
+void pr_lua_run_stop_hooks(pr_host_t *h);
+
+int luaopen_perch(lua_State *L);
+
+/* Parts of the library: each adds its functions to the table on top. */
+void pr_l_timer_open(lua_State *L);
+void pr_l_log_open(lua_State *L);
+/* package.searchers entry for the embedded modules. */
+int pr_l_embed_searcher(lua_State *L);
+
+#endif

@@ -1,0 +1,335 @@
+/* host.c - the Lua state, its allocator ceiling, instruction budget and the
+ * single protected path from C into Lua.  See host.h for the contract. */
+#include "host.h"
+
+#include "error.h"
+#include "log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+#include <lualib.h>
+
+struct pr_host {
+    lua_State *L;
+    pr_loop_t *loop;
+    pr_host_opts_t opts;
+    pr_res_t resources;       /* sentinel of the owned-resource list */
+
+    /* budget */
+    int depth;                /* nesting of host calls; 0: no Lua running */
+    int step;                 /* count-hook granularity, instructions */
+    uint64_t limit;           /* budget of the call in progress */
+    uint64_t used;            /* instructions counted in that call */
+    int exceeded;             /* the call in progress ran out */
+
+    /* memory */
+    size_t mem_used, mem_peak;
+    int mem_refused;          /* the allocator refused growth in this call */
+
+    pr_host_stats_t st;
+};
+
+/* ------------------------------------------------------------- allocator */
+
+/* Lua's allocator contract: nsize 0 frees; growth may fail (Lua then runs
+ * an emergency collection and retries, then raises LUA_ERRMEM); shrinking
+ * must not fail.  The ceiling applies only while Lua code runs (depth > 0):
+ * allocations the runtime makes between calls are its own bookkeeping and
+ * must not fail, since they are not under a pcall. */
+static void *host_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    pr_host_t *h = ud;
+    size_t old = ptr ? osize : 0;  /* with ptr NULL, osize is a type tag */
+    void *np;
+
+    if (nsize == 0) {
+        free(ptr);
+        h->mem_used -= old;
+        return NULL;
+    }
+    if (nsize > old && h->opts.max_bytes && h->depth > 0 &&
+        h->mem_used - old + nsize > h->opts.max_bytes) {
+        h->mem_refused = 1;
+        return NULL;
+    }
+    np = realloc(ptr, nsize);
+    if (!np)
+        return nsize <= old ? ptr : NULL;  /* a failed shrink keeps the block */
+    h->mem_used = h->mem_used - old + nsize;
+    if (h->mem_used > h->mem_peak)
+        h->mem_peak = h->mem_used;
+    return np;
+}
+
+static int host_panic(lua_State *L)
+{
+    const char *msg = lua_tostring(L, -1);
+    pr_log_error("unprotected Lua error (runtime bug): %s", msg ? msg : "?");
+    abort();
+}
+
+/* ---------------------------------------------------------------- budget */
+
+static void budget_hook(lua_State *L, lua_Debug *ar)
+{
+    pr_host_t *h = pr_host_of(L);
+    int count = lua_gethookcount(L);
+
+    if (h->depth == 0)
+        return;  /* a finalizer run by a collection between calls */
+    if (!h->exceeded) {
+        h->used += (uint64_t)count;
+        if (count != h->step)  /* left at 1 by an earlier abort */
+            lua_sethook(L, budget_hook, LUA_MASKCOUNT, h->step);
+        if (h->used <= h->limit)
+            return;
+        h->exceeded = 1;
+    }
+    /* Fire on every instruction from now on, here and in the main thread
+     * (the caller of a coroutine), until the host call returns to C. */
+    lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
+    if (L != h->L)
+        lua_sethook(h->L, budget_hook, LUA_MASKCOUNT, 1);
+    lua_getinfo(L, "Sl", ar);
+    lua_pushfstring(L, "%s:%d: instruction budget exceeded (%I instructions)",
+                    ar->short_src, ar->currentline, (lua_Integer)h->limit);
+    lua_error(L);
+}
+
+/* ------------------------------------------------------------ the state */
+
+void pr_host_opts_default(pr_host_opts_t *o)
+{
+    o->max_bytes = (size_t)PR_HOST_DEFAULT_MAX_MB << 20;
+    o->budget = PR_HOST_DEFAULT_BUDGET;
+    o->load_budget = 10 * (uint64_t)PR_HOST_DEFAULT_BUDGET;
+    o->max_failures = PR_HOST_DEFAULT_FAILURES;
+}
+
+int pr_host_create(pr_host_t **out, const pr_host_opts_t *opts, pr_loop_t *loop)
+{
+    pr_host_t *h = calloc(1, sizeof *h);
+
+    if (!h)
+        return PR_ENOMEM;
+    if (opts)
+        h->opts = *opts;
+    else
+        pr_host_opts_default(&h->opts);
+    h->loop = loop;
+    h->resources.next = h->resources.prev = &h->resources;
+    h->L = lua_newstate(host_alloc, h);
+    if (!h->L) {
+        free(h);
+        return PR_ENOMEM;
+    }
+    *(pr_host_t **)lua_getextraspace(h->L) = h;  /* copied into coroutines */
+    lua_atpanic(h->L, host_panic);
+    /* Granularity of the count hook: fine enough to stop near the budget,
+     * coarse enough that the hook itself costs little. */
+    h->step = h->opts.budget && h->opts.budget < 100000 ? 100 : 1000;
+    if (h->opts.budget)
+        lua_sethook(h->L, budget_hook, LUA_MASKCOUNT, h->step);
+    lua_gc(h->L, LUA_GCGEN, 0, 0);
+    luaL_openlibs(h->L);
+    *out = h;
+    return 0;
+}
+
+void pr_host_destroy(pr_host_t *h)
+{
+    if (!h)
+        return;
+    /* Newest first: later resources may depend on earlier ones. */
+    while (h->resources.prev != &h->resources) {
+        pr_res_t *r = h->resources.prev;
+        pr_host_disown(h, r);
+        r->close(r);
+    }
+    /* Finalizers written in Lua run during lua_close: keep them on a budget
+     * so a broken __gc cannot hang shutdown (their errors become warnings). */
+    h->depth = 1;
+    h->used = 0;
+    h->limit = h->opts.budget;
+    lua_close(h->L);
+    free(h);
+}
+
+lua_State *pr_host_lua(pr_host_t *h) { return h->L; }
+pr_host_t *pr_host_of(lua_State *L) { return *(pr_host_t **)lua_getextraspace(L); }
+pr_loop_t *pr_host_loop(pr_host_t *h) { return h->loop; }
+const pr_host_opts_t *pr_host_opts(const pr_host_t *h) { return &h->opts; }
+
+void pr_host_stats(const pr_host_t *h, pr_host_stats_t *st)
+{
+    *st = h->st;
+    st->mem_used = h->mem_used;
+    st->mem_peak = h->mem_peak;
+}
+
+void pr_host_own(pr_host_t *h, pr_res_t *r)
+{
+    r->prev = h->resources.prev;
+    r->next = &h->resources;
+    h->resources.prev->next = r;
+    h->resources.prev = r;
+}
+
+void pr_host_disown(pr_host_t *h, pr_res_t *r)
+{
+    (void)h;
+    if (!r->next)
+        return;
+    r->prev->next = r->next;
+    r->next->prev = r->prev;
+    r->next = r->prev = NULL;
+}
+
+/* ------------------------------------------------------------ calling in */
+
+/* Message handler: append a traceback to string errors; describe others. */
+static int msgh(lua_State *L)
+{
+    const char *msg = lua_tostring(L, 1);
+    if (!msg) {
+        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+            msg = lua_tostring(L, -1);
+        else
+            msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    }
+    luaL_traceback(L, L, msg, 1);
+    return 1;
+}
+
+static int call_with(pr_host_t *h, int nargs, int nresults, uint64_t limit,
+                     const char *what, const char *where)
+{
+    lua_State *L = h->L;
+    int base = lua_gettop(L) - nargs;  /* index of the function */
+    int status, rc;
+    size_t len;
+    const char *msg;
+
+    lua_pushcfunction(L, msgh);
+    lua_insert(L, base);
+    if (h->depth++ == 0) {
+        h->used = 0;
+        h->limit = limit;
+        h->exceeded = 0;
+        h->mem_refused = 0;
+    }
+    h->st.calls++;
+    status = lua_pcall(L, nargs, nresults, base);
+    if (--h->depth == 0 && h->exceeded && h->opts.budget)
+        lua_sethook(L, budget_hook, LUA_MASKCOUNT, h->step);
+    if (status == LUA_OK) {
+        lua_remove(L, base);
+        return 0;
+    }
+
+    h->st.errors++;
+    if (h->exceeded) {
+        rc = PR_EBUDGET;
+        h->st.budget_aborts++;
+    } else if (status == LUA_ERRMEM) {
+        rc = PR_ENOMEM;
+        h->st.mem_errors++;
+    } else {
+        rc = PR_ESCRIPT;
+    }
+    if (h->depth == 0)
+        h->exceeded = 0;
+    msg = lua_tolstring(L, -1, &len);
+    if (rc == PR_ENOMEM && h->mem_refused) {
+        pr_log_write(PR_LOG_ERROR, NULL, 0,
+                     "%s%s%s failed: memory ceiling of %zu KiB reached (%s)",
+                     what ? what : "Lua call", where ? " " : "", where ? where : "",
+                     h->opts.max_bytes >> 10, msg ? msg : "not enough memory");
+    } else {
+        pr_log_write(PR_LOG_ERROR, NULL, 0, "%s%s%s failed: %s",
+                     what ? what : "Lua call", where ? " " : "", where ? where : "",
+                     msg ? msg : "(no message)");
+    }
+    lua_settop(L, base - 1);
+    if (h->depth == 0)
+        lua_gc(L, LUA_GCCOLLECT, 0);  /* give back what a failed call left */
+    return rc;
+}
+
+int pr_host_pcall(pr_host_t *h, int nargs, int nresults, const char *what,
+                  const char *where)
+{
+    return call_with(h, nargs, nresults, h->opts.budget, what, where);
+}
+
+void pr_callback_set(lua_State *L, pr_callback_t *cb, int idx, const char *what)
+{
+    lua_Debug ar;
+
+    luaL_checktype(L, idx, LUA_TFUNCTION);
+    lua_pushvalue(L, idx);
+    lua_pushvalue(L, idx);
+    lua_getinfo(L, ">S", &ar);  /* pops one copy */
+    if (ar.linedefined > 0)
+        snprintf(cb->where, sizeof cb->where, "%s:%d", ar.short_src, ar.linedefined);
+    else
+        snprintf(cb->where, sizeof cb->where, "%s", ar.short_src);
+    cb->ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    cb->failures = 0;
+    cb->disabled = 0;
+    cb->what = what;
+}
+
+void pr_callback_unset(lua_State *L, pr_callback_t *cb)
+{
+    if (cb->ref != LUA_NOREF && cb->ref != LUA_REFNIL)
+        luaL_unref(L, LUA_REGISTRYINDEX, cb->ref);
+    cb->ref = LUA_NOREF;
+}
+
+int pr_host_call(pr_host_t *h, pr_callback_t *cb, int nargs, int nresults)
+{
+    lua_State *L = h->L;
+    int rc;
+
+    if (cb->disabled || cb->ref == LUA_NOREF) {
+        lua_pop(L, nargs);
+        return PR_EDISABLED;
+    }
+    lua_rawgeti(L, LUA_REGISTRYINDEX, cb->ref);
+    lua_insert(L, -(nargs + 1));
+    rc = pr_host_pcall(h, nargs, nresults, cb->what, cb->where);
+    if (rc == 0) {
+        cb->failures = 0;
+    } else if (h->opts.max_failures > 0 && ++cb->failures >= h->opts.max_failures) {
+        cb->disabled = 1;
+        h->st.disabled++;
+        pr_log_error("%s %s disabled after %d consecutive failures",
+                     cb->what ? cb->what : "callback", cb->where, cb->failures);
+    }
+    return rc;
+}
+
+int pr_host_dofile(pr_host_t *h, const char *path)
+{
+    lua_State *L = h->L;
+    int status;
+
+    /* Compiling is not budgeted (no instructions run), but it allocates:
+     * count it as a call so the ceiling applies. */
+    h->depth++;
+    h->mem_refused = 0;
+    status = luaL_loadfile(L, path);
+    h->depth--;
+    if (status != LUA_OK) {
+        const char *msg = lua_tostring(L, -1);
+        pr_log_write(PR_LOG_ERROR, NULL, 0, "load failed: %s", msg ? msg : path);
+        lua_pop(L, 1);
+        h->st.errors++;
+        return status == LUA_ERRMEM ? PR_ENOMEM : PR_ESCRIPT;
+    }
+    return call_with(h, 0, 0, h->opts.load_budget, "main chunk", path);
+}

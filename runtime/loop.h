@@ -1,0 +1,78 @@
+/* loop.h - perch's event loop: libev underneath, precise timers on top.
+ *
+ * This is the only module that includes ev.h.  Timers are kept in perch's
+ * own min-heap keyed by absolute CLOCK_MONOTONIC nanoseconds and woken by one
+ * timerfd, because libev's epoll backend sleeps in whole milliseconds (a
+ * 100 Hz timer would be up to 1 ms late); with the timerfd a timer fires
+ * within the kernel's timer slack of its due time.  Repeating timers are
+ * drift-free (due += period) and count the periods they missed.
+ *
+ * Ownership: the caller embeds pr_timer_t in its own struct (as with libev
+ * watchers); the loop never allocates or frees a timer, it only links active
+ * ones into its heap.  An active timer keeps pr_loop_run() running; when no
+ * timer is active and nothing else is watched, pr_loop_run() returns. */
+#ifndef PR_LOOP_H
+#define PR_LOOP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct pr_loop pr_loop_t;
+typedef struct pr_timer pr_timer_t;
+typedef void (*pr_timer_cb)(pr_timer_t *t, void *ud);
+typedef void (*pr_signal_cb)(int signum, void *ud);
+
+struct pr_timer {
+    /* private: */
+    pr_loop_t *loop;
+    int64_t due_ns;        /* absolute CLOCK_MONOTONIC deadline */
+    int64_t period_ns;     /* 0: one-shot */
+    int64_t after_ns;      /* delay used by pr_timer_again() */
+    size_t heap_idx;       /* SIZE_MAX while inactive */
+    /* ro: */
+    uint64_t fired;        /* callbacks run */
+    uint64_t missed;       /* periods skipped because the loop was late */
+    int64_t last_due_ns;   /* due time of the firing in progress / last one */
+    /* rw: */
+    pr_timer_cb cb;
+    void *ud;
+};
+
+/* Monotonic clock, the one timers use. */
+int64_t pr_time_ns(void);
+double pr_time_now(void);   /* seconds, as a double */
+
+int pr_loop_create(pr_loop_t **out);
+/* Stops every timer still linked (their callbacks do not run) and frees the
+ * loop.  Safe with NULL. */
+void pr_loop_destroy(pr_loop_t *loop);
+
+/* Runs until pr_loop_stop() or until nothing is active.  Returns 1 if it
+ * was stopped, 0 if it ran out of work, or a negative PR_E* code. */
+int pr_loop_run(pr_loop_t *loop);
+/* Ask the loop to return after the callback in progress. Async-signal-safe
+ * it is not; call it from loop callbacks. */
+void pr_loop_stop(pr_loop_t *loop);
+int pr_loop_stopping(const pr_loop_t *loop);
+
+/* Watch a signal (SIGINT, SIGTERM, ...).  Signal watchers do not keep the
+ * loop alive.  At most PR_LOOP_MAX_SIGNALS. */
+#define PR_LOOP_MAX_SIGNALS 8
+int pr_loop_on_signal(pr_loop_t *loop, int signum, pr_signal_cb cb, void *ud);
+
+/* Number of active timers (diagnostics, tests). */
+size_t pr_loop_active_timers(const pr_loop_t *loop);
+
+void pr_timer_init(pr_timer_t *t, pr_timer_cb cb, void *ud);
+/* Fire after `after_s` seconds, then every `repeat_s` seconds if > 0.
+ * Restarts an active timer.  PR_EINVAL for negative or non-finite times,
+ * PR_ENOMEM if the heap cannot grow. */
+int pr_timer_start(pr_loop_t *loop, pr_timer_t *t, double after_s, double repeat_s);
+/* Restart with the delays of the last start (a one-shot fires once more
+ * after its delay; a repeating timer's phase restarts from now). */
+int pr_timer_again(pr_timer_t *t);
+/* Idempotent; a stopped timer can be started again. */
+void pr_timer_stop(pr_timer_t *t);
+int pr_timer_active(const pr_timer_t *t);
+
+#endif

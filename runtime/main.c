@@ -1,0 +1,211 @@
+/* main.c - the perch command line: run, check, version, help. */
+#include "app.h"
+#include "error.h"
+#include "host.h"
+#include "log.h"
+#include "loop.h"
+#include "version.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage_text[] =
+    "usage: perch <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  run APP.lua [options]   run an app on the event loop until SIGINT/SIGTERM,\n"
+    "                          perch.stop(), the end of --duration, or until\n"
+    "                          nothing is left to do\n"
+    "  check APP.lua...        compile apps without running them; exit 1 and\n"
+    "                          print file:line on the first error\n"
+    "  version                 print the version\n"
+    "  help                    print this help\n"
+    "\n"
+    "options of run:\n"
+    "  --duration SECONDS      stop after this long\n"
+    "  --set KEY=VALUE         put VALUE at perch.config.KEY (dots nest); the host\n"
+    "                          reads lua.max_mb (memory ceiling, default 64),\n"
+    "                          lua.budget (instructions per callback, default\n"
+    "                          5000000, 0 = off), lua.max_failures (default 5)\n"
+    "  --log-level LEVEL       debug, info, warn or error (default info)\n";
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "perch: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n\n%s", usage_text);
+    return 2;
+}
+
+struct run_state {
+    pr_loop_t *loop;
+    double duration;
+    const char *why;  /* why the loop stopped, for the log */
+};
+
+static void on_signal(int signum, void *ud)
+{
+    struct run_state *rs = ud;
+    rs->why = signum == SIGINT ? "SIGINT" : "SIGTERM";
+    pr_loop_stop(rs->loop);
+}
+
+static void on_duration(pr_timer_t *t, void *ud)
+{
+    struct run_state *rs = ud;
+    (void)t;
+    rs->why = "end of --duration";
+    pr_loop_stop(rs->loop);
+}
+
+/* Take an option's value from "--opt=value" or the next argument. */
+static const char *opt_value(int argc, char **argv, int *i, const char *name)
+{
+    size_t n = strlen(name);
+    if (argv[*i][n] == '=')
+        return argv[*i] + n + 1;
+    if (*i + 1 >= argc)
+        return NULL;
+    return argv[++*i];
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    const char *path = NULL;
+    char **sets = calloc((size_t)argc, sizeof *sets);
+    int nsets = 0, rc = 0;
+    struct run_state rs = { NULL, 0, NULL };
+    pr_host_opts_t opts;
+    pr_app_t *app = NULL;
+    pr_timer_t duration;
+    char err[256];
+    double t0;
+
+    if (!sets)
+        return 1;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i], *v;
+        if (!strncmp(a, "--duration", 10) && (a[10] == '\0' || a[10] == '=')) {
+            char *end;
+            if (!(v = opt_value(argc, argv, &i, "--duration")))
+                return free(sets), usage_error("%s needs a value", "--duration");
+            errno = 0;
+            rs.duration = strtod(v, &end);
+            if (errno || *end || end == v || !isfinite(rs.duration) || rs.duration <= 0 ||
+                rs.duration > 1e9)
+                return free(sets), usage_error("bad --duration '%s' (seconds > 0)", v);
+        } else if (!strncmp(a, "--set", 5) && (a[5] == '\0' || a[5] == '=')) {
+            if (!(v = opt_value(argc, argv, &i, "--set")))
+                return free(sets), usage_error("%s needs KEY=VALUE", "--set");
+            sets[nsets++] = (char *)v;
+        } else if (!strncmp(a, "--log-level", 11) && (a[11] == '\0' || a[11] == '=')) {
+            int lvl;
+            if (!(v = opt_value(argc, argv, &i, "--log-level")))
+                return free(sets), usage_error("%s needs a level", "--log-level");
+            if ((lvl = pr_log_level_parse(v)) < 0)
+                return free(sets), usage_error("bad --log-level '%s' (debug, info, warn, error)", v);
+            pr_log_set_level(lvl);
+        } else if (a[0] == '-' && a[1] != '\0') {
+            return free(sets), usage_error("unknown option '%s'", a);
+        } else if (!path) {
+            path = a;
+        } else {
+            return free(sets), usage_error("unexpected argument '%s' (one app per run)", a);
+        }
+    }
+    if (!path)
+        return free(sets), usage_error("%s", "run needs an app: perch run APP.lua");
+    pr_host_opts_default(&opts);
+    if (pr_app_parse_sets(sets, nsets, &opts, err, sizeof err) < 0)
+        return free(sets), usage_error("%s", err);
+
+    signal(SIGPIPE, SIG_IGN);  /* a closed peer is an error return, not death */
+    if ((rc = pr_loop_create(&rs.loop)) < 0) {
+        pr_log_error("cannot create the event loop: %s", pr_strerror(rc));
+        free(sets);
+        return 1;
+    }
+    pr_loop_on_signal(rs.loop, SIGINT, on_signal, &rs);
+    pr_loop_on_signal(rs.loop, SIGTERM, on_signal, &rs);
+    pr_timer_init(&duration, on_duration, &rs);
+    if (rs.duration > 0)
+        pr_timer_start(rs.loop, &duration, rs.duration, 0);
+
+    t0 = pr_time_now();
+    if (pr_app_create(&app, rs.loop, path, sets, nsets) < 0) {
+        pr_log_error("%s: not started", path);
+        pr_loop_destroy(rs.loop);
+        free(sets);
+        return 1;
+    }
+    pr_log_debug("%s: running", path);
+    if (pr_loop_run(rs.loop) == 0)
+        rs.why = "nothing left to run";
+    else if (!rs.why)
+        rs.why = "perch.stop()";
+    pr_timer_stop(&duration);
+    pr_app_stop(app);
+    {
+        pr_host_stats_t st;
+        pr_host_stats(pr_app_host(app), &st);
+        pr_log_info("%s: stopped (%s) after %.1f s: %llu calls, %llu errors, "
+                    "%llu budget aborts, %llu memory errors, %llu disabled; Lua "
+                    "memory peak %zu KiB",
+                    path, rs.why, pr_time_now() - t0, (unsigned long long)st.calls,
+                    (unsigned long long)st.errors, (unsigned long long)st.budget_aborts,
+                    (unsigned long long)st.mem_errors, (unsigned long long)st.disabled,
+                    st.mem_peak >> 10);
+    }
+    pr_app_destroy(app);
+    pr_loop_destroy(rs.loop);
+    free(sets);
+    return 0;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+    char err[1024];
+    int failed = 0;
+
+    if (argc < 3)
+        return usage_error("%s", "check needs an app: perch check APP.lua");
+    for (int i = 2; i < argc; i++) {
+        if (argv[i][0] == '-')
+            return usage_error("unknown option '%s'", argv[i]);
+    }
+    for (int i = 2; i < argc; i++) {
+        if (pr_app_check(argv[i], err, sizeof err) < 0) {
+            fprintf(stderr, "%s\n", err);
+            failed = 1;
+        } else {
+            printf("%s: ok\n", argv[i]);
+        }
+    }
+    return failed;
+}
+
+int main(int argc, char **argv)
+{
+    const char *cmd = argc > 1 ? argv[1] : NULL;
+
+    pr_log_init();
+    if (!cmd)
+        return usage_error("%s", "no command given");
+    if (!strcmp(cmd, "run"))
+        return cmd_run(argc, argv);
+    if (!strcmp(cmd, "check"))
+        return cmd_check(argc, argv);
+    if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+        printf("perch %s (%s)\n", PERCH_VERSION, LUA_RELEASE);
+        return 0;
+    }
+    if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    return usage_error("unknown command '%s'", cmd);
+}
