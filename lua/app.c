@@ -128,8 +128,9 @@ static int setup(lua_State *L)
                 lua_pushvalue(L, -2);
                 lua_settable(L, -5);  /* parent[key] = new table */
             } else if (t != LUA_TTABLE) {
-                return luaL_error(L, "--set %s: '%.*s' is already set to a value",
-                                  kv, (int)(end - kv), kv);
+                lua_pushlstring(L, kv, (size_t)(end - kv));
+                return luaL_error(L, "--set %s: '%s' is already set to a value",
+                                  kv, lua_tostring(L, -1));
             }
             lua_remove(L, -2);  /* the key */
             lua_remove(L, -2);  /* the parent */
@@ -143,8 +144,9 @@ static int setup(lua_State *L)
     slash = strrchr(a->path, '/');
     lua_getglobal(L, "package");
     if (slash) {
-        int dl = (int)(slash - a->path);
-        lua_pushfstring(L, "%.*s/?.lua;%.*s/?/init.lua;", dl, a->path, dl, a->path);
+        lua_pushlstring(L, a->path, (size_t)(slash - a->path));
+        lua_pushfstring(L, "%s/?.lua;%s/?/init.lua;", lua_tostring(L, -1), lua_tostring(L, -1));
+        lua_remove(L, -2);
     } else {
         lua_pushliteral(L, "./?.lua;./?/init.lua;");
     }

@@ -44,7 +44,8 @@ static int l_error(lua_State *L) { return log_at(L, PR_LOG_ERROR); }
 
 static int l_level(lua_State *L)
 {
-    lua_pushstring(L, pr_log_level_name(pr_log_get_level()));
+    static const char *const names[] = { "debug", "info", "warn", "error" };
+    lua_pushstring(L, names[pr_log_get_level()]);
     return 1;
 }
 

@@ -1,0 +1,84 @@
+# tests/runtime/lib.sh - TAP and process helpers for the runtime tests.
+#
+# Each runtime test starts the real perch binary on a script, then checks
+# its output, exit code and behaviour from outside.  Sourced by *.t files.
+# PERCH_BUILD and PERCH_RUNNER come from tests/run.
+
+set -u
+: "${PERCH_BUILD:=build/test}"
+: "${PERCH_RUNNER:=}"
+PERCH_BIN="$PERCH_BUILD/perch"
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/perch-test.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+_n=0
+_failed=0
+
+plan() { echo "1..$1"; }
+diag() { printf '%s\n' "$@" | sed 's/^/# /'; }
+ok() {
+    _n=$((_n + 1))
+    if [ "$1" -eq 0 ]; then echo "ok $_n - $2"; else echo "not ok $_n - $2"; _failed=$((_failed + 1)); fi
+    return "$1"
+}
+# is GOT WANT NAME
+is() {
+    if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3"; diag "  got:  $1" "  want: $2"; fi
+}
+# like FILE REGEX NAME: FILE has a line matching the extended regex
+like() {
+    if grep -Eq -- "$2" "$1"; then ok 0 "$3"; else ok 1 "$3"; diag "  no line matching: $2" "  in $1:"; sed 's/^/#   /' "$1" | tail -20; fi
+}
+unlike() {
+    if grep -Eq -- "$2" "$1"; then ok 1 "$3"; diag "  unexpected line matching: $2"; grep -E -- "$2" "$1" | sed 's/^/#   /' | head -5; else ok 0 "$3"; fi
+}
+# count FILE REGEX: number of matching lines
+count() { grep -Ec -- "$2" "$1" || true; }
+done_testing() { [ -n "${_planned:-}" ] || echo "1..$_n"; [ "$_failed" -eq 0 ]; }
+
+# perch ARGS...: run perch in the foreground (through the runner).
+perch() {
+    # shellcheck disable=SC2086
+    $PERCH_RUNNER "$PERCH_BIN" "$@"
+}
+
+# start NAME ARGS...: run perch in the background; stdout/stderr go to
+# $TMP/NAME.out and $TMP/NAME.err; its pid is in PID.
+start() {
+    local name=$1
+    shift
+    # shellcheck disable=SC2086
+    $PERCH_RUNNER "$PERCH_BIN" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
+    PID=$!
+}
+
+# wait_for FILE REGEX [SECONDS]: poll until FILE has a matching line.
+wait_for() {
+    local file=$1 re=$2 limit=${3:-60} i=0
+    while [ "$i" -lt $((limit * 10)) ]; do
+        grep -Eq -- "$re" "$file" 2>/dev/null && return 0
+        sleep 0.1
+        i=$((i + 1))
+    done
+    return 1
+}
+
+# wait_exit PID [SECONDS]: wait for the process; sets STATUS (or kills it
+# and sets STATUS=timeout).
+wait_exit() {
+    local pid=$1 limit=${2:-60} i=0
+    while kill -0 "$pid" 2>/dev/null; do
+        if [ "$i" -ge $((limit * 10)) ]; then
+            kill -KILL "$pid" 2>/dev/null
+            wait "$pid" 2>/dev/null
+            STATUS=timeout
+            return 1
+        fi
+        sleep 0.1
+        i=$((i + 1))
+    done
+    wait "$pid"
+    STATUS=$?
+}
+
+# script NAME: write stdin to $TMP/NAME.lua and print the path.
+script() { cat >"$TMP/$1.lua"; echo "$TMP/$1.lua"; }
