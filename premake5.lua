@@ -27,6 +27,9 @@ local function configure(kind_name)
   kind(kind_name)
   includedirs { "runtime", "lua", "kernels", "tests/unit", "bench" }
   buildoptions(common_c)
+  -- premake4 strips binaries unless asked for symbols; keep them for gdb and
+  -- sanitizer reports (bench/run measures the stripped size separately).
+  if symbols then symbols "On" else flags { "Symbols" } end
 
   configuration "release"
     targetdir "build/release"

@@ -33,7 +33,8 @@ struct pr_loop {
     ev_io tfd_watch;          /* the timerfd */
     ev_prepare prepare;       /* re-arms the timerfd before each sleep */
     int tfd;
-    int64_t armed_ns;         /* deadline the timerfd holds; INT64_MAX: none */
+    int64_t armed_ns;         /* deadline the timerfd holds; INT64_MAX: none,
+                                 -1: unknown (fired, must be re-armed) */
     int stopping;
     pr_timer_t **heap;        /* min-heap on due_ns */
     size_t n, cap;
@@ -220,13 +221,13 @@ static void timers_dispatch(pr_loop_t *l)
 static void tfd_cb(struct ev_loop *ev, ev_io *w, int revents)
 {
     pr_loop_t *l = w->data;
-    uint64_t expirations;
     (void)ev;
     (void)revents;
-    /* Drain the expiration count; EAGAIN just means we raced a re-arm. */
-    if (read(l->tfd, &expirations, sizeof expirations) < 0 && errno != EAGAIN)
-        pr_log_warn("timerfd read: %s", strerror(errno));
-    l->armed_ns = INT64_MAX;
+    /* No read(2) of the expiration count: prepare_cb's timerfd_settime()
+     * resets it, which also ends the readiness.  Forget what was armed so
+     * prepare_cb re-arms (or disarms) before the next sleep, whatever the
+     * heap looks like then: one syscall per wake-up saved. */
+    l->armed_ns = -1;
     timers_dispatch(l);
 }
 
