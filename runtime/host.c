@@ -24,6 +24,7 @@ struct pr_host {
     uint64_t limit;           /* budget of the call in progress */
     uint64_t used;            /* instructions counted in that call */
     int exceeded;             /* the call in progress ran out */
+    char abort_at[160];       /* "file:line" where it ran out */
 
     /* memory */
     size_t mem_used, mem_peak;
@@ -94,6 +95,8 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
     if (L != h->L)
         lua_sethook(h->L, budget_hook, LUA_MASKCOUNT, 1);
     lua_getinfo(L, "Sl", ar);
+    if (!h->abort_at[0])
+        snprintf(h->abort_at, sizeof h->abort_at, "%s:%d", ar->short_src, ar->currentline);
     lua_pushfstring(L, "%s:%d: instruction budget exceeded (%I instructions)",
                     ar->short_src, ar->currentline, (lua_Integer)h->limit);
     lua_error(L);
@@ -219,15 +222,24 @@ static int call_with(pr_host_t *h, int nargs, int nresults, uint64_t limit,
         h->used = 0;
         h->limit = limit;
         h->exceeded = 0;
+        h->abort_at[0] = '\0';
         h->mem_refused = 0;
     }
     h->st.calls++;
     status = lua_pcall(L, nargs, nresults, base);
     if (--h->depth == 0 && h->exceeded && h->opts.budget)
         lua_sethook(L, budget_hook, LUA_MASKCOUNT, h->step);
-    if (status == LUA_OK) {
+    if (status == LUA_OK && !(h->exceeded && h->depth == 0)) {
         lua_remove(L, base);
         return 0;
+    }
+    if (status == LUA_OK) {
+        /* The abort was caught by a pcall whose result went straight back
+         * to C (`return pcall(runaway)`): no instruction was left to raise
+         * again, but the callback did run away, so it fails all the same. */
+        lua_settop(L, base);  /* keep the msgh slot, drop the results */
+        lua_pushfstring(L, "%s: instruction budget exceeded (%I instructions; "
+                        "the script caught the error)", h->abort_at, (lua_Integer)h->limit);
     }
 
     h->st.errors++;
