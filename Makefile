@@ -11,7 +11,10 @@
 JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 DEMO    ?= scripts/demo.lua
 DEMO_S  ?= 10
-QEMU    ?= qemu-aarch64 -L /usr/aarch64-linux-gnu
+# The cross toolchain's loader must also take its libc from the cross tree:
+# left to the host's ld.so.cache it picks libc6:arm64's build, a different
+# glibc release, and pthread_create hangs.
+QEMU    ?= qemu-aarch64 -L /usr/aarch64-linux-gnu -E LD_LIBRARY_PATH=/usr/aarch64-linux-gnu/lib
 
 .PHONY: all release test test-build test-aarch64 demo bench deps clean gen
 
