@@ -102,6 +102,60 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
     lua_error(L);
 }
 
+/* A message handler runs while Lua has hooks switched off when the error
+ * was raised from inside a hook, which is how a budget abort is raised: a
+ * handler that loops (xpcall(f, function() while true do end end)) could
+ * never be stopped.  So xpcall's handler is wrapped: once the call has run
+ * out of budget no script handler runs, the error passes through as is. */
+static int guarded_handler(lua_State *L)
+{
+    if (pr_host_of(L)->exceeded)
+        return 1;
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
+static int xpcall_done(lua_State *L, int status, lua_KContext ctx)
+{
+    (void)status;
+    (void)ctx;
+    return lua_gettop(L);
+}
+
+static int guarded_xpcall(lua_State *L)
+{
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_pushvalue(L, 2);
+    lua_pushcclosure(L, guarded_handler, 1);
+    lua_replace(L, 2);
+    lua_pushvalue(L, lua_upvalueindex(1));  /* the original xpcall */
+    lua_insert(L, 1);
+    /* with a continuation, so coroutines can still yield inside xpcall */
+    lua_callk(L, lua_gettop(L) - 1, LUA_MULTRET, 0, xpcall_done);
+    return xpcall_done(L, LUA_OK, 0);
+}
+
+static int refuse_sethook(lua_State *L)
+{
+    return luaL_error(L, "debug.sethook is not available: perch's instruction "
+                         "budget uses the hook (set lua.budget=0 to turn it off)");
+}
+
+/* Runs protected once the libraries are open. */
+static int guard_libs(lua_State *L)
+{
+    lua_getglobal(L, "xpcall");
+    lua_pushcclosure(L, guarded_xpcall, 1);
+    lua_setglobal(L, "xpcall");
+    if (lua_getglobal(L, "debug") == LUA_TTABLE) {
+        lua_pushcfunction(L, refuse_sethook);
+        lua_setfield(L, -2, "sethook");
+    }
+    return 0;
+}
+
 /* ------------------------------------------------------------ the state */
 
 void pr_host_opts_default(pr_host_opts_t *o)
@@ -138,6 +192,14 @@ int pr_host_create(pr_host_t **out, const pr_host_opts_t *opts, pr_loop_t *loop)
         lua_sethook(h->L, budget_hook, LUA_MASKCOUNT, h->step);
     lua_gc(h->L, LUA_GCGEN, 0, 0);
     luaL_openlibs(h->L);
+    if (h->opts.budget) {
+        lua_pushcfunction(h->L, guard_libs);
+        if (lua_pcall(h->L, 0, 0, 0) != LUA_OK) {
+            lua_close(h->L);
+            free(h);
+            return PR_ENOMEM;
+        }
+    }
     *out = h;
     return 0;
 }
