@@ -102,11 +102,16 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
     lua_error(L);
 }
 
-/* A message handler runs while Lua has hooks switched off when the error
- * was raised from inside a hook, which is how a budget abort is raised: a
- * handler that loops (xpcall(f, function() while true do end end)) could
- * never be stopped.  So xpcall's handler is wrapped: once the call has run
- * out of budget no script handler runs, the error passes through as is. */
+/* Guards on the standard library, installed when the budget is on.  They
+ * close the ways a script could run Lua code the budget cannot stop; they
+ * guard against accidents, not against a script that sets out to break the
+ * host (the debug library can always do that).
+ *
+ * xpcall: a message handler runs with Lua's hooks off when the error was
+ * raised from inside a hook, which is how a budget abort is raised, so a
+ * handler that loops could never be stopped.  perch's xpcall (a native one:
+ * no original left to reach) skips the script's handler once the call has
+ * run out of budget; the error passes through as is. */
 static int guarded_handler(lua_State *L)
 {
     if (pr_host_of(L)->exceeded)
@@ -117,24 +122,77 @@ static int guarded_handler(lua_State *L)
     return 1;
 }
 
-static int xpcall_done(lua_State *L, int status, lua_KContext ctx)
+static int xpcall_done(lua_State *L, int status, lua_KContext nfixed)
 {
-    (void)status;
-    (void)ctx;
-    return lua_gettop(L);
+    if (status != LUA_OK && status != LUA_YIELD) {
+        lua_pushboolean(L, 0);
+        lua_pushvalue(L, -2);  /* the (handled) error */
+        return 2;
+    }
+    return lua_gettop(L) - (int)nfixed;  /* true, results... */
 }
 
-static int guarded_xpcall(lua_State *L)
+static int host_xpcall(lua_State *L)
 {
+    int nargs = lua_gettop(L) - 2;
+    int status;
+
     luaL_checktype(L, 2, LUA_TFUNCTION);
     lua_pushvalue(L, 2);
     lua_pushcclosure(L, guarded_handler, 1);
-    lua_replace(L, 2);
-    lua_pushvalue(L, lua_upvalueindex(1));  /* the original xpcall */
-    lua_insert(L, 1);
+    lua_replace(L, 2);         /* slot 2: the guarded handler */
+    lua_pushboolean(L, 1);     /* the first result, on success */
+    lua_pushvalue(L, 1);
+    lua_rotate(L, 3, 2);       /* [f, handler, true, f, args...] */
     /* with a continuation, so coroutines can still yield inside xpcall */
-    lua_callk(L, lua_gettop(L) - 1, LUA_MULTRET, 0, xpcall_done);
-    return xpcall_done(L, LUA_OK, 0);
+    status = lua_pcallk(L, nargs, LUA_MULTRET, 2, 2, xpcall_done);
+    return xpcall_done(L, status, 2);
+}
+
+/* coroutine.create/wrap: each thread counts its instructions down on its
+ * own, and only a count that reaches zero is charged, so work done in many
+ * short-lived coroutines would never be charged.  Charging a full step for
+ * each new coroutine makes the charge an upper bound again. */
+static int charge_coroutine(lua_State *L)
+{
+    pr_host_t *h = pr_host_of(L);
+
+    if (h->depth > 0 && !h->exceeded) {
+        h->used += (uint64_t)h->step;
+        if (h->used > h->limit) {
+            lua_Debug ar;
+            /* Arm the per-instruction abort, exactly as the hook does. */
+            h->exceeded = 1;
+            lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
+            if (L != h->L)
+                lua_sethook(h->L, budget_hook, LUA_MASKCOUNT, 1);
+            if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar))
+                snprintf(h->abort_at, sizeof h->abort_at, "%s:%d", ar.short_src, ar.currentline);
+            return luaL_error(L, "instruction budget exceeded (%I instructions)",
+                              (lua_Integer)h->limit);
+        }
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));  /* the library's create/wrap */
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
+/* setmetatable: Lua 5.4 runs __gc finalizers with hooks off, so a finalizer
+ * written in Lua would be the one place the budget cannot reach (a loop in
+ * it would hang a collection, or the shutdown).  Scripts use <close>
+ * variables and perch.on_stop instead; C handles keep their own __gc. */
+static int host_setmetatable(lua_State *L)
+{
+    if (lua_type(L, 2) == LUA_TTABLE && lua_getfield(L, 2, "__gc") != LUA_TNIL)
+        return luaL_error(L, "__gc finalizers are not supported in perch scripts "
+                             "(they would run outside the instruction budget); "
+                             "use a <close> variable or perch.on_stop");
+    lua_settop(L, 2);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, 2, 1);
+    return 1;
 }
 
 static int refuse_sethook(lua_State *L)
@@ -143,16 +201,31 @@ static int refuse_sethook(lua_State *L)
                          "budget uses the hook (set lua.budget=0 to turn it off)");
 }
 
+static void wrap_field(lua_State *L, const char *name, lua_CFunction guard)
+{
+    lua_getfield(L, -1, name);
+    lua_pushcclosure(L, guard, 1);
+    lua_setfield(L, -2, name);
+}
+
 /* Runs protected once the libraries are open. */
 static int guard_libs(lua_State *L)
 {
-    lua_getglobal(L, "xpcall");
-    lua_pushcclosure(L, guarded_xpcall, 1);
-    lua_setglobal(L, "xpcall");
+    lua_pushglobaltable(L);
+    lua_pushcfunction(L, host_xpcall);
+    lua_setfield(L, -2, "xpcall");
+    wrap_field(L, "setmetatable", host_setmetatable);
+    lua_pop(L, 1);
+    if (lua_getglobal(L, "coroutine") == LUA_TTABLE) {
+        wrap_field(L, "create", charge_coroutine);
+        wrap_field(L, "wrap", charge_coroutine);
+    }
+    lua_pop(L, 1);
     if (lua_getglobal(L, "debug") == LUA_TTABLE) {
         lua_pushcfunction(L, refuse_sethook);
         lua_setfield(L, -2, "sethook");
     }
+    lua_pop(L, 1);
     return 0;
 }
 
@@ -343,6 +416,7 @@ void pr_callback_set(lua_State *L, pr_callback_t *cb, int idx, const char *what)
 {
     lua_Debug ar;
 
+    idx = lua_absindex(L, idx);
     luaL_checktype(L, idx, LUA_TFUNCTION);
     lua_pushvalue(L, idx);
     lua_pushvalue(L, idx);
@@ -403,6 +477,8 @@ int pr_host_dofile(pr_host_t *h, const char *path)
         pr_log_write(PR_LOG_ERROR, NULL, 0, "load failed: %s", msg ? msg : path);
         lua_pop(L, 1);
         h->st.errors++;
+        if (status == LUA_ERRMEM)
+            h->st.mem_errors++;
         return status == LUA_ERRMEM ? PR_ENOMEM : PR_ESCRIPT;
     }
     return call_with(h, 0, 0, h->opts.load_budget, "main chunk", path);

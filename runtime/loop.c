@@ -319,9 +319,15 @@ void pr_loop_destroy(pr_loop_t *l)
 
 int pr_loop_run(pr_loop_t *l)
 {
-    l->stopping = 0;
-    ev_run(l->ev, 0);
-    return l->stopping ? 1 : 0;
+    int stopped;
+
+    /* A stop asked for before the run (perch.stop() in a main chunk) must
+     * hold: ev_run() would forget it, since it clears libev's break flag. */
+    if (!l->stopping)
+        ev_run(l->ev, 0);
+    stopped = l->stopping;
+    l->stopping = 0;  /* the next run starts afresh */
+    return stopped ? 1 : 0;
 }
 
 void pr_loop_stop(pr_loop_t *l)

@@ -48,10 +48,11 @@ int pr_loop_create(pr_loop_t **out);
 void pr_loop_destroy(pr_loop_t *loop);
 
 /* Runs until pr_loop_stop() or until nothing is active.  Returns 1 if it
- * was stopped, 0 if it ran out of work, or a negative PR_E* code. */
+ * was stopped (also by a stop asked for before the run), 0 if it ran out of
+ * work.  A run consumes the stop: the next run goes on again. */
 int pr_loop_run(pr_loop_t *loop);
-/* Ask the loop to return after the callback in progress. Async-signal-safe
- * it is not; call it from loop callbacks. */
+/* Ask the loop to return after the callback in progress (or, before a run,
+ * to return at once).  Not async-signal-safe: call it from loop callbacks. */
 void pr_loop_stop(pr_loop_t *loop);
 int pr_loop_stopping(const pr_loop_t *loop);
 

@@ -2,7 +2,7 @@
 # The command line: usage, version, bad commands and options, --duration,
 # --set, --log-level, and failures of the main chunk.
 . "$(dirname "$0")/lib.sh"
-plan 24
+plan 27
 
 perch version >"$TMP/v.out" 2>&1
 is "$?" 0 "version: exit 0"
@@ -61,3 +61,15 @@ LUA
 perch run "$boom" >/dev/null 2>"$TMP/boom.err"
 is "$?" 1 "main chunk error: exit 1"
 like "$TMP/boom.err" "boom\.lua:2: broken at load" "main chunk error names file:line"
+
+early=$(script early <<'LUA'
+perch.every(10, function() print("must not tick") end)
+perch.on_stop(function() print("stopped early") end)
+perch.stop()
+LUA
+)
+start early run "$early" --duration 60
+wait_exit "$PID" 60
+is "$STATUS" 0 "perch.stop() in the main chunk: exit 0"
+like "$TMP/early.out" "^stopped early$" "on_stop ran"
+unlike "$TMP/early.out" "must not tick" "no timer ran: the stop held before the loop started"
