@@ -29,11 +29,28 @@ struct pr_host {
     /* memory */
     size_t mem_used, mem_peak;
     int mem_refused;          /* the allocator refused growth in this call */
+    char mem_at[176];         /* " at file:line" of the first refusal */
 
     pr_host_stats_t st;
 };
 
 /* ------------------------------------------------------------- allocator */
+
+/* Remember where the script was when the ceiling was first hit: Lua calls
+ * no message handler for memory errors, so there is no traceback to carry
+ * the place.  Reading the main thread's stack allocates nothing; from a
+ * coroutine this names the line that resumed it. */
+static void note_refusal(pr_host_t *h)
+{
+    lua_Debug ar;
+    h->mem_at[0] = '\0';
+    for (int level = 0; level < 8 && lua_getstack(h->L, level, &ar); level++) {
+        if (lua_getinfo(h->L, "Sl", &ar) && ar.currentline > 0) {
+            snprintf(h->mem_at, sizeof h->mem_at, " at %s:%d", ar.short_src, ar.currentline);
+            return;
+        }
+    }
+}
 
 /* Lua's allocator contract: nsize 0 frees; growth may fail (Lua then runs
  * an emergency collection and retries, then raises LUA_ERRMEM); shrinking
@@ -53,6 +70,8 @@ static void *host_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     }
     if (nsize > old && h->opts.max_bytes && h->depth > 0 &&
         h->mem_used - old + nsize > h->opts.max_bytes) {
+        if (!h->mem_refused)
+            note_refusal(h);
         h->mem_refused = 1;
         return NULL;
     }
@@ -392,9 +411,9 @@ static int call_with(pr_host_t *h, int nargs, int nresults, uint64_t limit,
     msg = lua_tolstring(L, -1, &len);
     if (rc == PR_ENOMEM && h->mem_refused) {
         pr_log_write(PR_LOG_ERROR, NULL, 0,
-                     "%s%s%s failed: memory ceiling of %zu KiB reached (%s)",
+                     "%s%s%s failed: memory ceiling of %zu KiB reached%s (%s)",
                      what ? what : "Lua call", where ? " " : "", where ? where : "",
-                     h->opts.max_bytes >> 10, msg ? msg : "not enough memory");
+                     h->opts.max_bytes >> 10, h->mem_at, msg ? msg : "not enough memory");
     } else {
         pr_log_write(PR_LOG_ERROR, NULL, 0, "%s%s%s failed: %s",
                      what ? what : "Lua call", where ? " " : "", where ? where : "",

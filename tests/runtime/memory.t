@@ -2,7 +2,7 @@
 # A memory bomb is stopped at the state's ceiling as a Lua memory error; the
 # runtime keeps running and the next tick runs with memory given back.
 . "$(dirname "$0")/lib.sh"
-plan 6
+plan 7
 
 app=$(script bomb <<'LUA'
 local n = 0
@@ -27,6 +27,7 @@ start bomb run "$app" --duration 120 --set lua.max_mb=16
 wait_exit "$PID" 120
 is "$STATUS" 0 "perch exits 0"
 like "$TMP/bomb.err" "bomb\.lua:3 failed: memory ceiling of 16384 KiB reached" "memory bomb stopped at the ceiling, callback named with file:line"
+like "$TMP/bomb.err" "memory ceiling of 16384 KiB reached at .*bomb\.lua:8" "the log names the line that hit the ceiling"
 like "$TMP/bomb.out" "^kept: data accepted before the bomb$" "data held before the bomb is intact"
 like "$TMP/bomb.out" "^allocated 1048576$" "allocation works again after the bomb"
 like "$TMP/bomb.out" "^tick 4$" "loop kept ticking"
