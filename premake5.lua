@@ -25,7 +25,7 @@ local syslibs  = { "lua5.4", "ev", "m", "pthread", "dl" }
 local function configure(kind_name)
   language "C"
   kind(kind_name)
-  includedirs { "runtime", "lua", "kernels", "tests/unit", "bench" }
+  includedirs { "runtime", "lua", "kernels", "tests/unit", "tests/kernels", "bench" }
   buildoptions(common_c)
   -- premake4 strips binaries unless asked for symbols; keep them for gdb and
   -- sanitizer reports (bench/run measures the stripped size separately).
@@ -62,7 +62,9 @@ solution "perch"
   -- executable, unit tests and benchmarks link the same objects.
   project "perchcore"
     configure("StaticLib")
-    files { "runtime/*.c", "lua/*.c" }
+    -- Kernel variants select their ISA with #pragma GCC target inside the
+    -- file (premake4 has no per-file flags), so all of them build here.
+    files { "runtime/*.c", "lua/*.c", "kernels/**.c" }
     excludes { "runtime/main.c" }
 
   project "perch"
@@ -73,7 +75,7 @@ solution "perch"
 
   -- One executable per C unit test and per benchmark: each is a TAP
   -- producer (tests) or a figure reporter (bench) on its own.
-  for _, dir in ipairs({ "tests/unit", "bench" }) do
+  for _, dir in ipairs({ "tests/unit", "tests/kernels", "bench" }) do
     local prefix = dir == "bench" and "bench_" or "test_"
     for _, file in ipairs(os.matchfiles(dir .. "/" .. prefix .. "*.c")) do
       local name = path.getbasename(file)

@@ -2,6 +2,7 @@
 #include "app.h"
 #include "error.h"
 #include "host.h"
+#include "kernels.h"
 #include "log.h"
 #include "loop.h"
 #include "version.h"
@@ -123,6 +124,12 @@ static int cmd_run(int argc, char **argv)
     if (pr_app_parse_sets(sets, nsets, &opts, err, sizeof err) < 0)
         return free(sets), usage_error("%s", err);
 
+    if (pr_kernels_init(err, sizeof err) < 0) {
+        pr_log_error("%s", err);
+        free(sets);
+        return 1;
+    }
+    pr_log_debug("kernels: %s", pr_kernels()->isa_name);
     signal(SIGPIPE, SIG_IGN);  /* a closed peer is an error return, not death */
     if ((rc = pr_loop_create(&rs.loop)) < 0) {
         pr_log_error("cannot create the event loop: %s", pr_strerror(rc));
