@@ -14,11 +14,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* One list per group of kernels, each in its own file. */
+#include "list_f32.h"
+#include "list_u8.h"
+#include "list_sig.h"
+#include "list_q8.h"
+#include "list_nn.h"
+
 #define PR_KERNEL_LIST(X) \
-    X(f32_dot, float, (const float *a, const float *b, size_t n))
+    PR_KERNELS_F32(X) PR_KERNELS_U8(X) PR_KERNELS_SIG(X) PR_KERNELS_Q8(X) PR_KERNELS_NN(X)
 
 #define PR_VARIANT_LIST(V) \
-    V(f32_dot, scalar) V(f32_dot, sse4) V(f32_dot, avx2) V(f32_dot, avx512) \
-    V(f32_dot, neon)
+    PR_VARIANTS_F32(V) PR_VARIANTS_U8(V) PR_VARIANTS_SIG(V) PR_VARIANTS_Q8(V) PR_VARIANTS_NN(V)
 
 #endif
