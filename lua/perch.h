@@ -23,6 +23,7 @@ int luaopen_perch(lua_State *L);
 void pr_l_timer_open(lua_State *L);
 void pr_l_log_open(lua_State *L);
 void pr_l_kernels_open(lua_State *L);
+void pr_l_buffer_open(lua_State *L);
 /* package.searchers entry for the embedded modules. */
 int pr_l_embed_searcher(lua_State *L);
 
