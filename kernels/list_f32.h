@@ -3,11 +3,25 @@
 #ifndef PR_KERNELS_LIST_F32_H
 #define PR_KERNELS_LIST_F32_H
 
+/* y += a*x.  f32_scale: y = a*x; f32_add: y = a + b; f32_relu: y = max(x, 0)
+ * with NaN -> +0.  In place (y == an input) is allowed for scale, add, relu. */
 #define PR_KERNELS_F32(X) \
-    X(f32_dot, float, (const float *a, const float *b, size_t n))
+    X(f32_dot, float, (const float *a, const float *b, size_t n)) \
+    X(f32_axpy, void, (float a, const float *x, float *y, size_t n)) \
+    X(f32_scale, void, (float a, const float *x, float *y, size_t n)) \
+    X(f32_add, void, (const float *a, const float *b, float *y, size_t n)) \
+    X(f32_relu, void, (const float *x, float *y, size_t n))
 
 #define PR_VARIANTS_F32(V) \
     V(f32_dot, scalar) V(f32_dot, sse4) V(f32_dot, avx2) V(f32_dot, avx512) \
-    V(f32_dot, neon)
+    V(f32_dot, neon) \
+    V(f32_axpy, scalar) V(f32_axpy, sse4) V(f32_axpy, avx2) V(f32_axpy, avx512) \
+    V(f32_axpy, neon) \
+    V(f32_scale, scalar) V(f32_scale, sse4) V(f32_scale, avx2) V(f32_scale, avx512) \
+    V(f32_scale, neon) \
+    V(f32_add, scalar) V(f32_add, sse4) V(f32_add, avx2) V(f32_add, avx512) \
+    V(f32_add, neon) \
+    V(f32_relu, scalar) V(f32_relu, sse4) V(f32_relu, avx2) V(f32_relu, avx512) \
+    V(f32_relu, neon)
 
 #endif
