@@ -24,6 +24,12 @@ void pr_l_timer_open(lua_State *L);
 void pr_l_log_open(lua_State *L);
 void pr_l_kernels_open(lua_State *L);
 void pr_l_buffer_open(lua_State *L);
+void pr_l_npy_open(lua_State *L);
+/* Load a .npy file into a new f32 buffer left on the stack (0), or push a
+ * message naming the file and the problem (-1).  hdr gets the shape. */
+struct pr_lbuf;
+struct pr_npy;
+int pr_l_npy_load(lua_State *L, const char *path, struct pr_lbuf **out, struct pr_npy *hdr);
 /* package.searchers entry for the embedded modules. */
 int pr_l_embed_searcher(lua_State *L);
 
