@@ -18,8 +18,8 @@
     X(sig_mix, void, (const float *a, float ga, const float *b, float gb, float *y, size_t n))
 
 #define PR_VARIANTS_SIG(V) \
-    V(sig_fir, scalar) \
-    V(sig_gain, scalar) \
-    V(sig_mix, scalar)
+    V(sig_fir, scalar) V(sig_fir, sse4) V(sig_fir, avx2) V(sig_fir, avx512) V(sig_fir, neon) \
+    V(sig_gain, scalar) V(sig_gain, sse4) V(sig_gain, avx2) V(sig_gain, avx512) V(sig_gain, neon) \
+    V(sig_mix, scalar) V(sig_mix, sse4) V(sig_mix, avx2) V(sig_mix, avx512) V(sig_mix, neon)
 
 #endif
