@@ -33,12 +33,12 @@ t.raises(function() f:tostring() end, "for u8 buffers", ":tostring() on f32 rais
 local a = perch.buffer.from("f32", { 1, 2, 3, 4, 5 })
 local b = perch.buffer("f32", 5):fill(2)
 t.is(b[5], 2.0, ":fill()")
-t.is(perch.kernels.dot(a, b), 30.0, "kernels.dot")
-t.raises(function() perch.kernels.dot(a, perch.buffer("f32", 4)) end,
-  "bad argument #2 to 'dot' %(length 4 does not match the first buffer's 5%)", "length mismatch named")
-t.raises(function() perch.kernels.dot(a, u) end,
-  "bad argument #2 to 'dot' %(f32 buffer expected, got u8 buffer%)", "type mismatch named")
-t.raises(function() perch.kernels.dot(a, {1, 2}) end, "f32 buffer expected, got table", "plain tables rejected")
+t.is(perch.kernels.f32_dot(a, b), 30.0, "kernels.f32_dot")
+t.raises(function() perch.kernels.f32_dot(a, perch.buffer("f32", 4)) end,
+  "bad argument #2 to 'f32_dot' %(length 4, the first buffer's length needs 5%)", "length mismatch named")
+t.raises(function() perch.kernels.f32_dot(a, u) end,
+  "bad argument #2 to 'f32_dot' %(f32 buffer expected, got u8 buffer%)", "type mismatch named")
+t.raises(function() perch.kernels.f32_dot(a, {1, 2}) end, "f32 buffer expected, got table", "plain tables rejected")
 
 -- Big buffers count against the memory ceiling (storage is in the state).
 collectgarbage(); collectgarbage()

@@ -1,0 +1,49 @@
+-- perch.kernels bindings: values on small inputs computed by hand, and
+-- argument checking (types, sizes, ranges) that names the problem.
+local t = require "perch.test"
+local K, B = perch.kernels, perch.buffer
+t.plan(20)
+
+local x = B.from("f32", { 1, 2, 3, 4 })
+local y = B.from("f32", { 10, 20, 30, 40 })
+K.f32_axpy(2, x, y)
+t.is(table.concat(y:totable(), ","), "12.0,24.0,36.0,48.0", "f32_axpy: y += 2x")
+t.is(table.concat(K.f32_scale(0.5, x, B("f32", 4)):totable(), ","), "0.5,1.0,1.5,2.0", "f32_scale")
+t.is(table.concat(K.f32_add(x, x, B("f32", 4)):totable(), ","), "2.0,4.0,6.0,8.0", "f32_add")
+t.is(table.concat(K.f32_relu(B.from("f32", { -1, 0, 2 }), B("f32", 3)):totable(), ","),
+  "0.0,0.0,2.0", "f32_relu")
+
+local a = B.from("u8", { 0, 10, 200, 50 })
+local b = B.from("u8", { 5, 10, 100, 90 })
+local diff = B("u8", 4)
+local n, frac = K.u8_motion(a, b, 20, diff)
+t.is(n, 2, "u8_motion counts |a-b| > 20")
+t.is(frac, 0.5, "and the changed fraction")
+t.is(table.concat(diff:totable(), ","), "5,0,100,40", "and writes the difference image")
+t.raises(function() K.u8_motion(a, b, 300) end, "threshold must be 0%.%.255", "threshold range")
+
+local rgb = B.from("u8", { 255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255 })
+t.is(table.concat(K.u8_rgb2gray(rgb, B("u8", 4)):totable(), ","), "77,149,29,255",
+  "u8_rgb2gray with BT.601 integer weights")
+t.raises(function() K.u8_rgb2gray(rgb, B("u8", 5)) end, "length 12, 3 x the gray buffer's length needs 15",
+  "rgb size checked")
+t.is(table.concat(K.u8_yuyv2gray(B.from("u8", { 16, 128, 235, 128 }), B("u8", 2)):totable(), ","),
+  "16,235", "u8_yuyv2gray keeps Y")
+local img = B.from("u8", { 0, 4, 8, 8,
+                           4, 8, 8, 8 })
+t.is(table.concat(K.u8_down2x2(img, 4, 2, B("u8", 2)):totable(), ","), "4,8", "u8_down2x2 averages 2x2")
+local bg = B.from("u8", { 0, 100 })
+K.u8_bg_update(bg, B.from("u8", { 100, 0 }), 1)
+t.is(table.concat(bg:totable(), ","), "50,50", "u8_bg_update moves half way at shift 1")
+
+local sig = B.from("f32", { 1, 2, 3, 4, 5 })
+t.is(table.concat(K.sig_fir(sig, B.from("f32", { 1, 1 }), B("f32", 4)):totable(), ","),
+  "3.0,5.0,7.0,9.0", "sig_fir: valid correlation")
+t.raises(function() K.sig_fir(sig, B.from("f32", { 1, 1 }), B("f32", 5)) end, "#x %- #taps %+ 1",
+  "fir output size checked")
+t.is(table.concat(K.sig_gain(sig, 2, B("f32", 5)):totable(), ","), "2.0,4.0,6.0,8.0,10.0", "sig_gain")
+t.is(table.concat(K.sig_mix(sig, 1, sig, -1, B("f32", 5)):totable(), ","), "0.0,0.0,0.0,0.0,0.0", "sig_mix")
+t.raises(function() K.f32_axpy("two", x, y) end, "number expected", "scalar argument checked")
+t.raises(function() K.f32_add(x, B("f32", 3), y) end, "bad argument #2 to 'f32_add' %(length 3", "sizes checked")
+t.raises(function() K.u8_motion(x, x, 1) end, "u8 buffer expected, got f32 buffer", "types checked")
+t.done()
