@@ -4,13 +4,17 @@
 #define PR_KERNELS_LIST_F32_H
 
 /* y += a*x.  f32_scale: y = a*x; f32_add: y = a + b; f32_relu: y = max(x, 0)
- * with NaN -> +0.  In place (y == an input) is allowed for scale, add, relu. */
+ * with NaN -> +0.  In place (y == an input) is allowed for scale, add, relu.
+ * f32_gemv_bias: y = W x + bias, W row-major rows x cols, bias may be NULL,
+ * y must not alias x or W. */
 #define PR_KERNELS_F32(X) \
     X(f32_dot, float, (const float *a, const float *b, size_t n)) \
     X(f32_axpy, void, (float a, const float *x, float *y, size_t n)) \
     X(f32_scale, void, (float a, const float *x, float *y, size_t n)) \
     X(f32_add, void, (const float *a, const float *b, float *y, size_t n)) \
-    X(f32_relu, void, (const float *x, float *y, size_t n))
+    X(f32_relu, void, (const float *x, float *y, size_t n)) \
+    X(f32_gemv_bias, void, (const float *w, const float *x, const float *bias, float *y, \
+                            size_t rows, size_t cols))
 
 #define PR_VARIANTS_F32(V) \
     V(f32_dot, scalar) V(f32_dot, sse4) V(f32_dot, avx2) V(f32_dot, avx512) \
@@ -22,6 +26,8 @@
     V(f32_add, scalar) V(f32_add, sse4) V(f32_add, avx2) V(f32_add, avx512) \
     V(f32_add, neon) \
     V(f32_relu, scalar) V(f32_relu, sse4) V(f32_relu, avx2) V(f32_relu, avx512) \
-    V(f32_relu, neon)
+    V(f32_relu, neon) \
+    V(f32_gemv_bias, scalar) V(f32_gemv_bias, sse4) V(f32_gemv_bias, avx2) \
+    V(f32_gemv_bias, avx512) V(f32_gemv_bias, neon)
 
 #endif
