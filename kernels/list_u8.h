@@ -28,10 +28,10 @@
     X(u8_bg_update, void, (uint8_t *bg, const uint8_t *frame, size_t n, unsigned shift))
 
 #define PR_VARIANTS_U8(V) \
-    V(u8_motion, scalar) \
-    V(u8_rgb2gray, scalar) \
-    V(u8_yuyv2gray, scalar) \
-    V(u8_down2x2, scalar) \
-    V(u8_bg_update, scalar)
+    V(u8_motion, scalar) V(u8_motion, sse4) V(u8_motion, avx2) V(u8_motion, avx512) V(u8_motion, neon) \
+    V(u8_rgb2gray, scalar) V(u8_rgb2gray, sse4) V(u8_rgb2gray, avx2) V(u8_rgb2gray, avx512) V(u8_rgb2gray, neon) \
+    V(u8_yuyv2gray, scalar) V(u8_yuyv2gray, sse4) V(u8_yuyv2gray, avx2) V(u8_yuyv2gray, avx512) V(u8_yuyv2gray, neon) \
+    V(u8_down2x2, scalar) V(u8_down2x2, sse4) V(u8_down2x2, avx2) V(u8_down2x2, avx512) V(u8_down2x2, neon) \
+    V(u8_bg_update, scalar) V(u8_bg_update, sse4) V(u8_bg_update, avx2) V(u8_bg_update, avx512) V(u8_bg_update, neon)
 
 #endif
