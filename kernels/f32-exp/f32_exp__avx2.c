@@ -1,0 +1,22 @@
+/* f32-exp/f32_exp__avx2.c - y = exp(x) (x == y allowed); overflows to +inf
+ * above ~88.72, underflows to 0; AVX2+FMA, 8 lanes, sleef u10; masked tail
+ * (no access past n). */
+#if defined(__x86_64__)
+#pragma GCC target("avx2,fma")
+#include "variants.h"
+
+#include <immintrin.h>
+#include <sleef.h>
+
+void pr_f32_exp__avx2(const float *x, float *y, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i, Sleef_expf8_u10avx2(_mm256_loadu_ps(x + i)));
+    if (i < n) {
+        __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n - i)),
+                                       _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+        _mm256_maskstore_ps(y + i, m, Sleef_expf8_u10avx2(_mm256_maskload_ps(x + i, m)));
+    }
+}
+#endif
