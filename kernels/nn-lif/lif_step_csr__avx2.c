@@ -1,0 +1,41 @@
+/* nn-lif/lif_step_csr__avx2.c - leaky integrate-and-fire step, CSR weights by
+ * presynaptic neuron, AVX2: vector decay and threshold, a scalar scatter of
+ * the spiking rows (AVX2 has no scatter). */
+#if defined(__x86_64__)
+#pragma GCC target("avx2,fma")
+#include "variants.h"
+
+#include "lif_avx2.h"
+#include "lif_common.h"
+
+#define CHUNK 256
+
+void pr_lif_step_csr__avx2(size_t n, float *v, int32_t *refr, const uint8_t *spikes_in,
+                           size_t m, const int32_t *row_ptr, const int32_t *idx,
+                           const float *val, float decay, float threshold, float v_reset,
+                           int32_t refr_steps, uint8_t *spikes_out)
+{
+    const __m256 vdecay = _mm256_set1_ps(decay), thr = _mm256_set1_ps(threshold);
+    const __m256 vreset = _mm256_set1_ps(v_reset);
+    const __m256i steps = _mm256_set1_epi32(refr_steps);
+    int32_t list[CHUNK];
+    size_t i = 0;
+
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(v + i, _mm256_mul_ps(_mm256_loadu_ps(v + i), vdecay));
+    for (; i < n; i++)
+        v[i] = v[i] * decay;
+    if (!spikes_in)
+        m = 0;
+    for (size_t j = 0; j < m;) {
+        size_t cnt = 0;
+        j = lif_collect(spikes_in, m, j, list, &cnt, CHUNK);
+        for (size_t s = 0; s < cnt; s++)
+            for (int32_t k = row_ptr[list[s]]; k < row_ptr[list[s] + 1]; k++)
+                v[idx[k]] = v[idx[k]] + val[k];
+    }
+    for (i = 0; i + 8 <= n; i += 8)
+        lif_fire8(_mm256_loadu_ps(v + i), i, v, refr, thr, vreset, steps, spikes_out);
+    lif_fire_scalar(v, refr, i, n, threshold, v_reset, refr_steps, spikes_out);
+}
+#endif
