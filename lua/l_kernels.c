@@ -4,6 +4,7 @@
 #include "kernels.h"
 #include "l_buffer.h"
 
+#include <math.h>
 #include <stdint.h>
 
 #include <lauxlib.h>
@@ -181,12 +182,83 @@ static int l_sig_mix(lua_State *L)
     return 1;
 }
 
+/* f32_gemv_bias(w, x, bias_or_nil, y): w is #y x #x row-major */
+static int l_f32_gemv_bias(lua_State *L)
+{
+    pr_lbuf_t *w = F32(1), *x = F32(2), *b = NULL, *y = F32(4);
+    if (!lua_isnil(L, 3)) {
+        b = F32(3);
+        need_len(L, b, 3, y->n, "#y");
+    }
+    need_len(L, w, 1, y->n * x->n, "#y x #x");
+    luaL_argcheck(L, y->data != x->data, 4, "y must not be x");
+    pr_kernels()->f32_gemv_bias(w->data, x->data, b ? b->data : NULL, y->data, y->n, x->n);
+    lua_settop(L, 4);
+    return 1;
+}
+
+#define UNARY(name)                                             \
+    static int l_##name(lua_State *L)                           \
+    {                                                           \
+        pr_lbuf_t *x = F32(1), *y = F32(2);                     \
+        need_len(L, y, 2, x->n, "x's length");                  \
+        pr_kernels()->name(x->data, y->data, x->n);             \
+        lua_settop(L, 2);                                       \
+        return 1;                                               \
+    }
+UNARY(f32_tanh)
+UNARY(f32_sigmoid)
+UNARY(f32_exp)
+UNARY(f32_softmax)
+
+/* q8_quantize(w, rows, q, scale): w f32 rows x cols, q i8 same size,
+ * scale f32 of rows */
+static int l_q8_quantize(lua_State *L)
+{
+    pr_lbuf_t *w = F32(1), *q = pr_lbuf_check(L, 3, PR_BUF_I8), *sc = F32(4);
+    lua_Integer rows = luaL_checkinteger(L, 2);
+    luaL_argcheck(L, rows >= 1 && w->n % (size_t)rows == 0, 2, "rows must divide #w");
+    need_len(L, q, 3, w->n, "#w");
+    need_len(L, sc, 4, (size_t)rows, "rows");
+    for (size_t i = 0; i < w->n; i++)
+        if (!isfinite(((const float *)w->data)[i]))
+            return luaL_argerror(L, 1, "weights must be finite");
+    pr_kernels()->q8_quantize(w->data, (size_t)rows, w->n / (size_t)rows, q->data, sc->data);
+    lua_settop(L, 4);
+    return 1;
+}
+
+/* q8_gemv(q, scale, x, xscale, bias_or_nil, y): q i8 #y x #x */
+static int l_q8_gemv(lua_State *L)
+{
+    pr_lbuf_t *q = pr_lbuf_check(L, 1, PR_BUF_I8), *sc = F32(2);
+    pr_lbuf_t *x = pr_lbuf_check(L, 3, PR_BUF_I8), *b = NULL, *y = F32(6);
+    float xscale = check_f32(L, 4);
+    if (!lua_isnil(L, 5)) {
+        b = F32(5);
+        need_len(L, b, 5, y->n, "#y");
+    }
+    need_len(L, q, 1, y->n * x->n, "#y x #x");
+    need_len(L, sc, 2, y->n, "#y");
+    for (size_t i = 0; i < x->n; i++)
+        if (((const int8_t *)x->data)[i] == -128)
+            return luaL_argerror(L, 3, "values must be in -127..127");
+    pr_kernels()->q8_gemv(q->data, sc->data, y->n, x->n, x->data, xscale, b ? b->data : NULL,
+                          y->data);
+    lua_settop(L, 6);
+    return 1;
+}
+
 void pr_l_kernels_open(lua_State *L)
 {
     static const luaL_Reg funcs[] = {
         { "isa", l_isa },
         { "f32_dot", l_f32_dot }, { "f32_axpy", l_f32_axpy }, { "f32_scale", l_f32_scale },
         { "f32_add", l_f32_add }, { "f32_relu", l_f32_relu },
+        { "f32_gemv_bias", l_f32_gemv_bias }, { "f32_tanh", l_f32_tanh },
+        { "f32_sigmoid", l_f32_sigmoid }, { "f32_exp", l_f32_exp },
+        { "f32_softmax", l_f32_softmax },
+        { "q8_quantize", l_q8_quantize }, { "q8_gemv", l_q8_gemv },
         { "u8_motion", l_u8_motion }, { "u8_rgb2gray", l_u8_rgb2gray },
         { "u8_yuyv2gray", l_u8_yuyv2gray }, { "u8_down2x2", l_u8_down2x2 },
         { "u8_bg_update", l_u8_bg_update },

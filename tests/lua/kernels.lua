@@ -2,7 +2,7 @@
 -- argument checking (types, sizes, ranges) that names the problem.
 local t = require "perch.test"
 local K, B = perch.kernels, perch.buffer
-t.plan(20)
+t.plan(26)
 
 local x = B.from("f32", { 1, 2, 3, 4 })
 local y = B.from("f32", { 10, 20, 30, 40 })
@@ -46,4 +46,18 @@ t.is(table.concat(K.sig_mix(sig, 1, sig, -1, B("f32", 5)):totable(), ","), "0.0,
 t.raises(function() K.f32_axpy("two", x, y) end, "number expected", "scalar argument checked")
 t.raises(function() K.f32_add(x, B("f32", 3), y) end, "bad argument #2 to 'f32_add' %(length 3", "sizes checked")
 t.raises(function() K.u8_motion(x, x, 1) end, "u8 buffer expected, got f32 buffer", "types checked")
+local W = B.from("f32", { 1, 2, 3,
+                          4, 5, 6 })
+local v = B.from("f32", { 1, 1, 1 })
+t.is(table.concat(K.f32_gemv_bias(W, v, B.from("f32", { 10, 20 }), B("f32", 2)):totable(), ","),
+  "16.0,35.0", "f32_gemv_bias: W x + b")
+t.raises(function() K.f32_gemv_bias(W, B("f32", 2), nil, B("f32", 2)) end, "#y x #x", "gemv shapes checked")
+local sm = K.f32_softmax(B.from("f32", { 1000, 1000 }), B("f32", 2))
+t.is(table.concat(sm:totable(), ","), "0.5,0.5", "f32_softmax is stable for large inputs")
+t.ok(math.abs(K.f32_tanh(B.from("f32", { 0.5 }), B("f32", 1))[1] - 0.46211715) < 1e-6, "f32_tanh(0.5)")
+local q, sc = B("i8", 6), B("f32", 2)
+K.q8_quantize(W, 2, q, sc)
+t.is(table.concat(q:totable(), ","), "42,85,127,85,106,127", "q8_quantize per row")
+local y8 = K.q8_gemv(q, sc, B.from("i8", { 127, 127, 127 }), 1 / 127, nil, B("f32", 2))
+t.ok(math.abs(y8[1] - 6) < 0.05 and math.abs(y8[2] - 15) < 0.1, "q8_gemv approximates W x")
 t.done()
