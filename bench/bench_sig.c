@@ -16,12 +16,12 @@ static const pr_kernels_t *cur;
 
 enum { FIR, GAIN, MIX, NKERNELS };
 static const struct {
-    const char *name, *unit;
+    const char *name, *unit, *suffix;
     double work; /* flops (FIR) or bytes per call */
 } kinfo[NKERNELS] = {
-    [FIR] = { "sig_fir 64 taps x 4096", "GFLOP/s", 2.0 * NTAPS * (N - NTAPS + 1) },
-    [GAIN] = { "sig_gain 4096", "GB/s", 8.0 * N },
-    [MIX] = { "sig_mix 4096", "GB/s", 12.0 * N },
+    [FIR] = { "sig.fir.4096x64", "GFLOP/s", "gflops", 2.0 * NTAPS * (N - NTAPS + 1) },
+    [GAIN] = { "sig.gain.4096", "GB/s", "gbps", 8.0 * N },
+    [MIX] = { "sig.mix.4096", "GB/s", "gbps", 12.0 * N },
 };
 
 static void call(int k)
@@ -85,12 +85,23 @@ int main(void)
     for (size_t k = 0; k < NTAPS; k++)
         taps[k] = 1.0f / NTAPS;
 
+    printf("(best variant here: %s; ratios are ns / scalar ns)\n", best->isa_name);
     for (int k = 0; k < NKERNELS; k++) {
-        double ns_ref = measure(ref, k), ns_best = measure(best, k);
-        snprintf(sname, sizeof sname, "%s scalar", kinfo[k].name);
-        snprintf(bname, sizeof bname, "%s %s", kinfo[k].name, best->isa_name);
-        snprintf(gname, sizeof gname, "%s %s %s", kinfo[k].name, best->isa_name, kinfo[k].unit);
+        double ns_ref = measure(ref, k);
+        snprintf(sname, sizeof sname, "%s.scalar", kinfo[k].name);
         bench_report(sname, ns_ref, "ns", NULL, 0);
+        /* The other x86 variants too, to show what each ISA step buys. */
+        for (int i = PR_ISA_SSE4; i < PR_ISA_COUNT; i++) {
+            const pr_kernels_t *t = pr_kernels_for((pr_isa_t)i);
+            if (!t || t == best)
+                continue;
+            double ns = measure(t, k);
+            snprintf(bname, sizeof bname, "%s.%s", kinfo[k].name, t->isa_name);
+            bench_report(bname, ns, "ns", sname, ns / ns_ref);
+        }
+        double ns_best = measure(best, k);
+        snprintf(bname, sizeof bname, "%s.best", kinfo[k].name);
+        snprintf(gname, sizeof gname, "%s.best.%s", kinfo[k].name, kinfo[k].suffix);
         bench_report(bname, ns_best, "ns", sname, ns_best / ns_ref);
         bench_report(gname, kinfo[k].work / ns_best, kinfo[k].unit, NULL, 0);
     }

@@ -3,6 +3,7 @@
  * exact match, with guard bytes past each output that must stay untouched;
  * plus hand-computed values that the reference itself must meet. */
 #include "kcheck.h"
+#include "u8-rgb2gray/u8_rgb2gray_paths.h"
 
 #define GUARD 64
 #define G8 0xA5
@@ -66,6 +67,40 @@ static void check_rgb2gray(const pr_kernels_t *ref, const pr_kernels_t *t)
                 diag("%s n=%zu off=%zu differs", t->isa_name, n, kc_offsets[o]);
         }
     ok(!bad, "%s u8_rgb2gray matches the reference", t->isa_name);
+}
+
+/* The AVX-512 variant's two paths, each on its own (the dispatch table only
+ * ever reaches the one this CPU prefers). */
+static void check_rgb2gray_paths(const pr_kernels_t *ref)
+{
+#if defined(__x86_64__)
+    if (!pr_isa_supported(PR_ISA_AVX512))
+        return;
+    pr_kt_u8_rgb2gray *paths[2] = { pr_u8_rgb2gray__avx512_bw, pr_u8_rgb2gray__avx512_vbmi };
+    static const char *names[2] = { "avx512 BW path", "avx512 VBMI path" };
+    for (int p = 0; p < 2; p++) {
+        if (p == 1 && !pr_u8_rgb2gray__avx512_has_vbmi()) {
+            diag("no AVX512-VBMI here: VBMI path not tested");
+            continue;
+        }
+        int bad = 0;
+        for (size_t s = 0; s < KC_NSIZES; s++)
+            for (size_t o = 0; o < KC_NOFFSETS; o++) {
+                size_t n = kc_sizes[s];
+                const uint8_t *rgb = gsrc + kc_offsets[o];
+                uint8_t *want = gwant, *got = ggot + kc_offsets[o];
+                memset(want, G8, n + GUARD);
+                memset(got, G8, n + GUARD);
+                ref->u8_rgb2gray(rgb, want, n);
+                paths[p](rgb, got, n);
+                if (!same_guarded(want, got, n) && bad++ < 3)
+                    diag("%s n=%zu off=%zu differs", names[p], n, kc_offsets[o]);
+            }
+        ok(!bad, "u8_rgb2gray %s matches the reference", names[p]);
+    }
+#else
+    (void)ref;
+#endif
 }
 
 static void check_yuyv2gray(const pr_kernels_t *ref, const pr_kernels_t *t)
@@ -208,6 +243,7 @@ int main(void)
         check_down2x2(ref, t);
         check_bg_update(ref, t);
     }
+    check_rgb2gray_paths(ref);
     diag("variants tested: %d (best here: %s)", variants, pr_isa_name(pr_isa_best()));
     free(ga);
     free(gb);
