@@ -1,5 +1,5 @@
 /* nn-esn/esn_update__avx2.c - echo-state reservoir update, AVX2+FMA: dense
- * part four rows at a time sharing u, CSR part with vgatherdps, sleef's u35
+ * part four rows at a time sharing u, CSR part gathered by scalar loads, sleef's u35
  * tanh (3.5 ULP) on 8 lanes. */
 #if defined(__x86_64__)
 #pragma GCC target("avx2,fma")
@@ -16,16 +16,20 @@ static inline float hsum(__m256 v)
     return _mm_cvtss_f32(s);
 }
 
-/* sum_k val[k] x[col[k]] over one CSR row: 8 entries per gather, then the
- * rest one by one. */
+/* sum_k val[k] x[col[k]] over one CSR row.  Eight scalar loads inserted
+ * into a vector beat vgatherdps where gathers are microcoded (AMD: about 2x
+ * on the 1000-unit, 10% reservoir) and cost about the same on Intel. */
+static inline __m256 gather8(const float *x, const int32_t *c)
+{
+    return _mm256_setr_ps(x[c[0]], x[c[1]], x[c[2]], x[c[3]], x[c[4]], x[c[5]], x[c[6]], x[c[7]]);
+}
+
 static inline float sparse_row(__m256 acc, const int32_t *col, const float *val, int32_t k0,
                                int32_t k1, const float *x)
 {
     int32_t k = k0;
-    for (; k + 8 <= k1; k += 8) {
-        __m256i ix = _mm256_loadu_si256((const __m256i *)(col + k));
-        acc = _mm256_fmadd_ps(_mm256_loadu_ps(val + k), _mm256_i32gather_ps(x, ix, 4), acc);
-    }
+    for (; k + 8 <= k1; k += 8)
+        acc = _mm256_fmadd_ps(_mm256_loadu_ps(val + k), gather8(x, col + k), acc);
     float s = hsum(acc);
     for (; k < k1; k++)
         s += val[k] * x[col[k]];
