@@ -13,37 +13,47 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-/* Independent FMA chains (12 / 8) hide the 4-cycle latency on 2 FMA ports. */
+/* Independent FMA chains in named registers (an array may live on the
+ * stack): enough of them to hide the FMA latency on 2 ports. */
+#define CHAINS(F) F(0) F(1) F(2) F(3) F(4) F(5) F(6) F(7) F(8) F(9)
 __attribute__((target("avx512f"))) static double fma_avx512(long iters)
 {
-    __m512 a[12], m = _mm512_set1_ps(0.999999f), c = _mm512_set1_ps(1e-7f);
-    for (int i = 0; i < 12; i++)
-        a[i] = _mm512_set1_ps((float)i);
-    for (long k = 0; k < iters; k++)
-        for (int i = 0; i < 12; i++)
-            a[i] = _mm512_fmadd_ps(a[i], m, c);
-    float s = 0;
-    for (int i = 0; i < 12; i++)
-        s += _mm512_reduce_add_ps(a[i]);
-    bench_keep(s);
-    return (double)iters * 12 * 16 * 2;
+    __m512 m = _mm512_set1_ps(0.999999f), c = _mm512_set1_ps(1e-7f);
+#define DECL(i) __m512 a##i = _mm512_set1_ps((float)i);
+#define STEP(i) a##i = _mm512_fmadd_ps(a##i, m, c);
+#define SUM(i) s = _mm512_add_ps(s, a##i);
+    CHAINS(DECL)
+    for (long k = 0; k < iters; k++) {
+        CHAINS(STEP)
+    }
+    __m512 s = _mm512_setzero_ps();
+    CHAINS(SUM)
+    bench_keep(_mm512_reduce_add_ps(s));
+    return (double)iters * 10 * 16 * 2;
+#undef DECL
+#undef STEP
+#undef SUM
 }
 
 __attribute__((target("avx2,fma"))) static double fma_avx2(long iters)
 {
-    __m256 a[8], m = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-7f);
-    for (int i = 0; i < 8; i++)
-        a[i] = _mm256_set1_ps((float)i);
-    for (long k = 0; k < iters; k++)
-        for (int i = 0; i < 8; i++)
-            a[i] = _mm256_fmadd_ps(a[i], m, c);
-    float buf[8], s = 0;
-    for (int i = 0; i < 8; i++) {
-        _mm256_storeu_ps(buf, a[i]);
-        s += buf[0];
+    __m256 m = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-7f);
+#define DECL(i) __m256 a##i = _mm256_set1_ps((float)i);
+#define STEP(i) a##i = _mm256_fmadd_ps(a##i, m, c);
+#define SUM(i) s = _mm256_add_ps(s, a##i);
+    CHAINS(DECL)
+    for (long k = 0; k < iters; k++) {
+        CHAINS(STEP)
     }
-    bench_keep(s);
-    return (double)iters * 8 * 8 * 2;
+    __m256 s = _mm256_setzero_ps();
+    CHAINS(SUM)
+    float buf[8];
+    _mm256_storeu_ps(buf, s);
+    bench_keep(buf[0]);
+    return (double)iters * 10 * 8 * 2;
+#undef DECL
+#undef STEP
+#undef SUM
 }
 
 /* Read bandwidth: sum a buffer that fits the cache level, many times. */

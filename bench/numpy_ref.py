@@ -1,5 +1,6 @@
 #!/usr/bin/python3
 """numpy_ref.py - the same work as perch's kernels, done by numpy from Python,
+and each kernel figure as a fraction of the measured roofline,
 timed in the same `make bench` run.  Appends one record per figure to
 $BENCH_JSON (name "numpy.<work>", ns per call) and, where a perch figure
 for the same work is already there (PAIRS), a "vs.numpy.<work>" record with
@@ -111,6 +112,24 @@ for name, fn in work.items():
         records.append({"name": "vs.numpy." + name, "value": round(ratio, 4), "unit": "x",
                         "vs": "numpy." + name, "ratio": round(ratio, 4)})
         print("%-44s %12.2f x faster than numpy (%s)" % ("vs.numpy." + name, ratio, PAIRS[name]))
+# Fraction of this machine's roofline for each kernel figure measured above:
+# compute-bound figures (GFLOP/s) against the single-core FMA peak, streaming
+# ones (GB/s) against the L2 read bandwidth (every benchmark's working set
+# fits L2; hot caches, as the goals are stated).
+peak = have.get("roof.fma_peak.1core", {}).get("value")
+l2 = have.get("roof.read.l2", {}).get("value")
+for name, r in sorted(have.items()):
+    if name.endswith(".best.gflops") and peak:
+        ceiling, what = peak, "roof.fma_peak.1core"
+    elif name.endswith(".best.gbps") and l2:
+        ceiling, what = l2, "roof.read.l2"
+    else:
+        continue
+    frac = r["value"] / ceiling
+    records.append({"name": "roof.frac." + name, "value": round(frac, 4), "unit": "fraction",
+                    "vs": what, "ratio": round(frac, 4)})
+    print("%-44s %12.2f of %s" % ("roof.frac." + name, frac, what))
+
 if path:
     with open(path, "a") as f:
         for r in records:

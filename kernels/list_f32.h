@@ -7,7 +7,8 @@
  * with NaN -> +0.  In place (y == an input) is allowed for scale, add, relu.
  * f32_gemv_bias: y = W x + bias, W row-major rows x cols, bias may be NULL,
  * y must not alias x or W.  f32_tanh, f32_sigmoid (1/(1 + exp(-x))), f32_exp:
- * element-wise, sleef u10 in the vector variants, in place allowed.
+ * element-wise, sleef u10 in the vector variants (tanh: u35, 3.5 ulp, about
+ * 3x faster; the reservoir and MLP goals need it), in place allowed.
  * f32_softmax: exp(x - max x) / sum, stable for large inputs; in place
  * allowed; n == 0 does nothing; NaN anywhere in x makes every output NaN. */
 #define PR_KERNELS_F32(X) \
