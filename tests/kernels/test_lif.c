@@ -33,6 +33,8 @@ static void state_init(state_t *a, state_t *b, size_t n)
         a->refr[i] = (int32_t)(kc_u32() % 4) - 1; /* -1..2: <= 0 is not refractory */
         if (kc_u32() % 97 == 0)
             a->v[i] = NAN;
+        else if (kc_u32() % 10 == 0)
+            a->v[i] = 1.0f; /* exactly the threshold: must fire (>=) */
     }
     memcpy(b->v, a->v, (n + OFF) * sizeof(float));
     memcpy(b->refr, a->refr, (n + OFF) * sizeof(int32_t));
@@ -117,12 +119,14 @@ int main(void)
                     for (size_t j = 0; j < m; j++)
                         spk[j] = kc_u32() % 100 < dens_list[d] ? (uint8_t)(1 + kc_u32() % 255) : 0;
                     const uint8_t *sp = d == 0 && mi == 1 ? NULL : spk;
+                    /* Without input spikes, decay 1 keeps v = threshold exact. */
+                    float decay = d == 0 ? 1.0f : 0.9f;
                     /* dense */
                     state_init(&sa, &sb, n);
                     for (int st = 0; st < STEPS; st++) {
-                        ref->lif_step(n, sa.v + o, sa.refr + o, sp, m, w + o, 0.9f, 1.0f, -0.1f, 2,
+                        ref->lif_step(n, sa.v + o, sa.refr + o, sp, m, w + o, decay, 1.0f, -0.1f, 2,
                                       sa.out + o);
-                        t->lif_step(n, sb.v + o, sb.refr + o, sp, m, w + o, 0.9f, 1.0f, -0.1f, 2,
+                        t->lif_step(n, sb.v + o, sb.refr + o, sp, m, w + o, decay, 1.0f, -0.1f, 2,
                                     sb.out + o);
                         if (!same(&sa, &sb, n) && bad++ < 3)
                             diag("%s lif_step n=%zu m=%zu spikes=%u%% offset=%zu step %d differs",
@@ -132,9 +136,9 @@ int main(void)
                     make_csr(m, n, 10);
                     state_init(&sa, &sb, n);
                     for (int st = 0; st < STEPS; st++) {
-                        ref->lif_step_csr(n, sa.v + o, sa.refr + o, sp, m, row_ptr, idx, val, 0.9f,
+                        ref->lif_step_csr(n, sa.v + o, sa.refr + o, sp, m, row_ptr, idx, val, decay,
                                           1.0f, -0.1f, 2, sa.out + o);
-                        t->lif_step_csr(n, sb.v + o, sb.refr + o, sp, m, row_ptr, idx, val, 0.9f,
+                        t->lif_step_csr(n, sb.v + o, sb.refr + o, sp, m, row_ptr, idx, val, decay,
                                         1.0f, -0.1f, 2, sb.out + o);
                         if (!same(&sa, &sb, n) && badc++ < 3)
                             diag("%s lif_step_csr n=%zu m=%zu spikes=%u%% offset=%zu step %d differs",
