@@ -63,6 +63,47 @@ def gray():
              + rgb[..., 2].astype(np.uint16) * 29 + 128) >> 8).astype(np.uint8)
 
 
+# int8 GEMV 100x384 (rows x cols) with per-row scales, as q8_gemv
+q8w = rng.integers(-127, 128, (100, 384), dtype=np.int8)
+q8x = rng.integers(-127, 128, 384, dtype=np.int8)
+q8s = rng.random(100).astype(f32)
+wq = rng.standard_normal((100, 384)).astype(f32)
+
+
+def quantize():
+    sc = np.abs(wq).max(axis=1) / f32(127)
+    return np.clip(np.rint(wq / sc[:, None]), -127, 127).astype(np.int8)
+
+
+# ESN 1000 units, 384 inputs, 10% recurrent density (dense matmul: numpy's
+# best without scipy), leak 0.3
+esn_win = rng.standard_normal((1000, 384)).astype(f32)
+esn_w = (rng.standard_normal((1000, 1000)) * (rng.random((1000, 1000)) < 0.1)).astype(f32)
+esn_b = rng.standard_normal(1000).astype(f32)
+esn_x = np.zeros(1000, f32)
+esn_u = rng.standard_normal(384).astype(f32)
+
+
+def esn():
+    return f32(0.7) * esn_x + f32(0.3) * np.tanh(esn_win @ esn_u + esn_w @ esn_x + esn_b)
+
+
+# LIF 1024 neurons: decay, input rows of the spiking inputs, threshold
+lif_v = rng.random(1024).astype(f32)
+lif_r = np.zeros(1024, np.int32)
+lif_w = rng.standard_normal((1024, 1024)).astype(f32)
+lif_idx = np.flatnonzero(rng.random(1024) < 0.05)
+
+
+def lif(inputs):
+    v = lif_v * f32(0.9)
+    if inputs:
+        v += lif_w[lif_idx].sum(axis=0)
+    fire = (v >= f32(1.0)) & (lif_r == 0)
+    v[fire] = 0
+    return fire
+
+
 work = {
     "f32_dot.384": lambda: np.dot(a384, b384),
     "f32_dot.4096": lambda: np.dot(a4k, b4k),
@@ -74,6 +115,11 @@ work = {
     "u8_motion.640x480": motion,
     "u8_rgb2gray.640x480": gray,
     "sig_fir.4096x64": lambda: np.correlate(sig, taps, mode="valid"),
+    "q8_gemv.100x384": lambda: (q8w.astype(np.int32) @ q8x.astype(np.int32)) * q8s,
+    "q8_quantize.100x384": quantize,
+    "esn_update.1000x384.d10": esn,
+    "lif_step.1024.noinput": lambda: lif(False),
+    "lif_step.1024x1024.spk5": lambda: lif(True),
 }
 
 # perch figure (ns per call, best variant) doing the same work.
@@ -88,6 +134,11 @@ PAIRS = {
     "u8_motion.640x480": "u8.motion.640x480.best",
     "u8_rgb2gray.640x480": "u8.rgb2gray.640x480.best",
     "sig_fir.4096x64": "sig.fir.4096x64.best",
+    "q8_gemv.100x384": "q8.gemv.384x100.best",
+    "q8_quantize.100x384": "q8.quantize.100x384.best",
+    "esn_update.1000x384.d10": "nn.esn.1000x384.d10.best",
+    "lif_step.1024.noinput": "nn.lif.1024.noinput.best",
+    "lif_step.1024x1024.spk5": "nn.lif.1024x1024.spk5.best",
 }
 
 path = os.environ.get("BENCH_JSON")
