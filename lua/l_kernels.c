@@ -249,6 +249,116 @@ static int l_q8_gemv(lua_State *L)
     return 1;
 }
 
+/* A CSR matrix of `rows` rows and `cols` columns given as three buffers at
+ * stack indexes ir, ic, iv: checked in full on every call (O(nnz)), since a
+ * bad index would make the kernel read outside its buffers.  perch.esn and
+ * perch.snn check once at creation and are the way to call these kernels in
+ * a loop. */
+static void check_csr(lua_State *L, int ir, int ic, int iv, size_t rows, size_t cols)
+{
+    pr_lbuf_t *rp = pr_lbuf_check(L, ir, PR_BUF_I32), *col = pr_lbuf_check(L, ic, PR_BUF_I32);
+    pr_lbuf_t *val = F32(iv);
+    const int32_t *r = rp->data, *c = col->data;
+
+    need_len(L, rp, ir, rows + 1, "rows + 1");
+    need_len(L, val, iv, col->n, "#col");
+    if (r[0] != 0 || (size_t)r[rows] != col->n)
+        luaL_argerror(L, ir, "row_ptr must start at 0 and end at #col");
+    for (size_t i = 0; i < rows; i++)
+        if (r[i + 1] < r[i])
+            luaL_argerror(L, ir, lua_pushfstring(L, "row_ptr decreases at entry %I",
+                                                 (lua_Integer)i + 2));
+    for (size_t k = 0; k < col->n; k++)
+        if (c[k] < 0 || (size_t)c[k] >= cols)
+            luaL_argerror(L, ic, lua_pushfstring(L, "entry %I is %d, must be in 0..%I",
+                                                 (lua_Integer)k + 1, (int)c[k],
+                                                 (lua_Integer)cols - 1));
+}
+
+/* esn_update(x, u, w_in, row_ptr, col, val, bias_or_nil, leak, pre) -> x */
+static int l_esn_update(lua_State *L)
+{
+    pr_lbuf_t *x = F32(1), *u = F32(2), *w_in = F32(3), *b = NULL, *pre = F32(9);
+    float a = check_f32(L, 8);
+    need_len(L, w_in, 3, x->n * u->n, "#x x #u");
+    check_csr(L, 4, 5, 6, x->n, x->n);
+    if (!lua_isnil(L, 7)) {
+        b = F32(7);
+        need_len(L, b, 7, x->n, "#x");
+    }
+    luaL_argcheck(L, a > 0 && a <= 1, 8, "leak must be in (0, 1]");
+    need_len(L, pre, 9, x->n, "#x");
+    pr_kernels()->esn_update(x->data, x->n, u->data, u->n, w_in->data,
+                             pr_lbuf_check(L, 4, PR_BUF_I32)->data,
+                             pr_lbuf_check(L, 5, PR_BUF_I32)->data, F32(6)->data,
+                             b ? b->data : NULL, a, pre->data);
+    lua_settop(L, 1);
+    return 1;
+}
+
+/* The arguments lif_step and lif_step_csr share: v, refr, spikes_in (or
+ * nil), then after the weights: decay, threshold, v_reset, refr_steps,
+ * spikes_out.  Returns m, the number of inputs (from spikes_in, or -1). */
+static long lif_common(lua_State *L, int first_param, pr_lbuf_t **v, pr_lbuf_t **refr,
+                       pr_lbuf_t **in, pr_lbuf_t **out)
+{
+    *v = F32(1);
+    *refr = pr_lbuf_check(L, 2, PR_BUF_I32);
+    need_len(L, *refr, 2, (*v)->n, "#v");
+    *in = lua_isnil(L, 3) ? NULL : U8(3);
+    luaL_checknumber(L, first_param);
+    luaL_checknumber(L, first_param + 1);
+    luaL_checknumber(L, first_param + 2);
+    luaL_checkinteger(L, first_param + 3);
+    *out = U8(first_param + 4);
+    need_len(L, *out, first_param + 4, (*v)->n, "#v");
+    return *in ? (long)(*in)->n : -1;
+}
+
+static int lif_result(lua_State *L, const pr_lbuf_t *out, int idx)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < out->n; i++)
+        count += ((const uint8_t *)out->data)[i] != 0;
+    lua_pushvalue(L, idx);
+    lua_pushinteger(L, (lua_Integer)count);
+    return 2;
+}
+
+/* lif_step(v, refr, spikes_in_or_nil, w, decay, threshold, v_reset,
+ * refr_steps, spikes_out) -> spikes_out, count; w is #inputs x #v */
+static int l_lif_step(lua_State *L)
+{
+    pr_lbuf_t *v, *refr, *in, *out, *w = F32(4);
+    long m = lif_common(L, 5, &v, &refr, &in, &out);
+    if (v->n == 0 || w->n % v->n)
+        return luaL_argerror(L, 4, "#w must be a multiple of #v (inputs x neurons)");
+    if (m >= 0)
+        need_len(L, w, 4, (size_t)m * v->n, "#spikes_in x #v");
+    pr_kernels()->lif_step(v->n, v->data, refr->data, in ? in->data : NULL, w->n / v->n,
+                           w->data, check_f32(L, 5), check_f32(L, 6), check_f32(L, 7),
+                           (int32_t)lua_tointeger(L, 8), out->data);
+    return lif_result(L, out, 9);
+}
+
+/* lif_step_csr(v, refr, spikes_in_or_nil, row_ptr, idx, val, decay,
+ * threshold, v_reset, refr_steps, spikes_out) -> spikes_out, count; CSR by
+ * input (#row_ptr - 1 inputs), idx < #v and distinct within a row */
+static int l_lif_step_csr(lua_State *L)
+{
+    pr_lbuf_t *v, *refr, *in, *out, *rp = pr_lbuf_check(L, 4, PR_BUF_I32);
+    long m = lif_common(L, 7, &v, &refr, &in, &out);
+    luaL_argcheck(L, rp->n >= 1, 4, "row_ptr needs #inputs + 1 entries");
+    if (m >= 0)
+        need_len(L, rp, 4, (size_t)m + 1, "#spikes_in + 1");
+    check_csr(L, 4, 5, 6, rp->n - 1, v->n);
+    pr_kernels()->lif_step_csr(v->n, v->data, refr->data, in ? in->data : NULL, rp->n - 1,
+                               rp->data, pr_lbuf_check(L, 5, PR_BUF_I32)->data, F32(6)->data,
+                               check_f32(L, 7), check_f32(L, 8), check_f32(L, 9),
+                               (int32_t)lua_tointeger(L, 10), out->data);
+    return lif_result(L, out, 11);
+}
+
 void pr_l_kernels_open(lua_State *L)
 {
     static const luaL_Reg funcs[] = {
@@ -259,6 +369,8 @@ void pr_l_kernels_open(lua_State *L)
         { "f32_sigmoid", l_f32_sigmoid }, { "f32_exp", l_f32_exp },
         { "f32_softmax", l_f32_softmax },
         { "q8_quantize", l_q8_quantize }, { "q8_gemv", l_q8_gemv },
+        { "esn_update", l_esn_update }, { "lif_step", l_lif_step },
+        { "lif_step_csr", l_lif_step_csr },
         { "u8_motion", l_u8_motion }, { "u8_rgb2gray", l_u8_rgb2gray },
         { "u8_yuyv2gray", l_u8_yuyv2gray }, { "u8_down2x2", l_u8_down2x2 },
         { "u8_bg_update", l_u8_bg_update },

@@ -2,7 +2,7 @@
 -- argument checking (types, sizes, ranges) that names the problem.
 local t = require "perch.test"
 local K, B = perch.kernels, perch.buffer
-t.plan(26)
+t.plan(33)
 
 local x = B.from("f32", { 1, 2, 3, 4 })
 local y = B.from("f32", { 10, 20, 30, 40 })
@@ -60,4 +60,30 @@ K.q8_quantize(W, 2, q, sc)
 t.is(table.concat(q:totable(), ","), "42,85,127,85,106,127", "q8_quantize per row")
 local y8 = K.q8_gemv(q, sc, B.from("i8", { 127, 127, 127 }), 1 / 127, nil, B("f32", 2))
 t.ok(math.abs(y8[1] - 6) < 0.05 and math.abs(y8[2] - 15) < 0.1, "q8_gemv approximates W x")
+-- ESN: 2 units, 1 input; W has one entry (row 1 reads unit 2)
+local function tanh(z) local e = math.exp(2 * z) return (e - 1) / (e + 1) end
+local ex, pre = B.from("f32", { 0.5, -0.5 }), B("f32", 2)
+K.esn_update(ex, B.from("f32", { 1 }), B.from("f32", { 0.2, -0.4 }), B.from("i32", { 0, 1, 1 }),
+  B.from("i32", { 1 }), B.from("f32", { 0.8 }), B.from("f32", { 0.1, 0 }), 0.5, pre)
+t.ok(math.abs(ex[1] - (0.25 + 0.5 * tanh(0.2 - 0.4 + 0.1))) < 1e-5 and
+     math.abs(ex[2] - (-0.25 + 0.5 * tanh(-0.4))) < 1e-5, "esn_update: one step by hand")
+t.raises(function()
+  K.esn_update(ex, B("f32", 1), B("f32", 2), B.from("i32", { 0, 1, 1 }), B.from("i32", { 2 }),
+    B.from("f32", { 1 }), nil, 0.5, pre)
+end, "bad argument #5 to 'esn_update' %(entry 1 is 2, must be in 0%.%.1%)", "a CSR column out of range is refused")
+-- LIF: 2 neurons, 2 inputs, dense weights input-major
+local v, refr, out = B.from("f32", { 0.9, 0 }), B("i32", 2), B("u8", 2)
+local w = B.from("f32", { 0.5, 0.2,    -- input 1 onto neurons 1, 2
+                          0.0, 0.3 })  -- input 2
+local _, count = K.lif_step(v, refr, B.from("u8", { 1, 1 }), w, 0.5, 0.9, 0, 2, out)
+t.is(table.concat(out:totable(), ",") .. " " .. count, "1,0 1", "lif_step: neuron 1 fires (0.45+0.5 >= 0.9)")
+t.ok(v[1] == 0 and math.abs(v[2] - 0.5) < 1e-6 and refr[1] == 2, "lif_step: reset, potential, refractory")
+K.lif_step(v, refr, nil, w, 0.5, 0.9, 0, 2, out)
+t.ok(math.abs(v[2] - 0.25) < 1e-6 and refr[1] == 1, "lif_step without input decays and counts down")
+local v2, r2, o2 = B.from("f32", { 0.9, 0 }), B("i32", 2), B("u8", 2)
+K.lif_step_csr(v2, r2, B.from("u8", { 1, 1 }), B.from("i32", { 0, 2, 3 }), B.from("i32", { 0, 1, 1 }),
+  B.from("f32", { 0.5, 0.2, 0.3 }), 0.5, 0.9, 0, 2, o2)
+t.is(table.concat(o2:totable(), ","), "1,0", "lif_step_csr gives the dense result")
+t.raises(function() K.lif_step(v, refr, nil, B("f32", 3), 0.5, 0.9, 0, 2, out) end,
+  "multiple of #v", "lif_step weight size checked")
 t.done()
