@@ -5,13 +5,12 @@
  * softmax: 4 bytes read + 4 written per element).  Each figure is the best
  * of 5 runs of ~10 ms.  GEMV RxC: R rows (outputs) x C columns (inputs), so
  * 100x384 is the MLP's 384->100 layer. */
-#include "bench.h"
+#define BENCH_TARGET_NS 10000000ull
 #include "kernels.h"
+#include "bench.h"
 
 #include <string.h>
 
-#define ROUNDS 5
-#define TARGET_NS 10000000ull
 #define MAXN 4096
 
 static float *xa, *xb, *ya, *wm, *bias;
@@ -36,8 +35,9 @@ static const struct {
 };
 #define NCASES (sizeof cases / sizeof cases[0])
 
-static void call(size_t c)
+static void call(void *ctx)
 {
+    size_t c = *(const size_t *)ctx;
     size_t n = cases[c].n;
     switch (cases[c].kind) {
     case DOT:
@@ -66,38 +66,10 @@ static void call(size_t c)
     bench_keep(ya);
 }
 
-/* Best ns per call over ROUNDS runs of about TARGET_NS each. */
-static double measure(const pr_kernels_t *t, size_t c)
-{
-    cur = t;
-    call(c); /* warm the caches */
-    size_t iters = 1;
-    for (;;) {
-        uint64_t t0 = bench_ns();
-        for (size_t i = 0; i < iters; i++)
-            call(c);
-        if (bench_ns() - t0 >= TARGET_NS / 10 || iters >= (1u << 24))
-            break;
-        iters *= 2;
-    }
-    iters *= 10;
-    double best = 1e300;
-    for (int r = 0; r < ROUNDS; r++) {
-        uint64_t t0 = bench_ns();
-        for (size_t i = 0; i < iters; i++)
-            call(c);
-        double ns = (double)(bench_ns() - t0) / (double)iters;
-        if (ns < best)
-            best = ns;
-    }
-    return best;
-}
-
 int main(void)
 {
-    const pr_kernels_t *ref = pr_kernels_for(PR_ISA_SCALAR);
     const pr_kernels_t *best = pr_kernels_for(pr_isa_best());
-    char sname[96], bname[96], gname[96];
+    char gname[96];
 
     xa = aligned_alloc(64, MAXN * sizeof(float));
     xb = aligned_alloc(64, MAXN * sizeof(float));
@@ -122,21 +94,7 @@ int main(void)
 
     printf("(best variant here: %s; ratios are ns / scalar ns)\n", best->isa_name);
     for (size_t c = 0; c < NCASES; c++) {
-        double ns_ref = measure(ref, c);
-        snprintf(sname, sizeof sname, "%s.scalar", cases[c].name);
-        bench_report(sname, ns_ref, "ns", NULL, 0);
-        /* The other variants too, to show what each ISA step buys. */
-        for (int i = PR_ISA_SSE4; i < PR_ISA_COUNT; i++) {
-            const pr_kernels_t *t = pr_kernels_for((pr_isa_t)i);
-            if (!t || t == best)
-                continue;
-            double ns = measure(t, c);
-            snprintf(bname, sizeof bname, "%s.%s", cases[c].name, t->isa_name);
-            bench_report(bname, ns, "ns", sname, ns / ns_ref);
-        }
-        double ns_best = measure(best, c);
-        snprintf(bname, sizeof bname, "%s.best", cases[c].name);
-        bench_report(bname, ns_best, "ns", sname, ns_best / ns_ref);
+        double ns_best = bench_isas(cases[c].name, &cur, call, &c);
         size_t n = cases[c].n;
         switch (cases[c].kind) {
         case DOT:

@@ -4,13 +4,10 @@
  * int8) or GB/s.  The int8 GEMV is also compared with a plain f32 GEMV of the
  * same shape compiled here (the scalar -O2 baseline of the issue's goal).
  * Each figure is the best of 5 runs of ~20 ms. */
-#include "bench.h"
 #include "kernels.h"
+#include "bench.h"
 
 #include <string.h>
-
-#define ROUNDS 5
-#define TARGET_NS 20000000ull
 
 /* Int8 GEMV: 100 outputs of 384 inputs (the MLP's first layer). */
 #define GR 100
@@ -57,8 +54,10 @@ static void gemv_f32(const float *w, const float *x, const float *b, float *y, s
     }
 }
 
-static void call(int k)
+static void call(void *ctx)
 {
+    int k = *(const int *)ctx;
+
     switch (k) {
     case GEMV_Q8:
         cur->q8_gemv(gq, gscale, GR, GC, gxq, 0.01f, gbias, gy);
@@ -87,33 +86,6 @@ static void call(int k)
     bench_keep(lv);
 }
 
-/* Best ns per call over ROUNDS runs of about TARGET_NS each. */
-static double measure(const pr_kernels_t *t, int k)
-{
-    cur = t;
-    call(k); /* warm the caches */
-    size_t iters = 1;
-    for (;;) {
-        uint64_t t0 = bench_ns();
-        for (size_t i = 0; i < iters; i++)
-            call(k);
-        if (bench_ns() - t0 >= TARGET_NS / 10 || iters >= (1u << 24))
-            break;
-        iters *= 2;
-    }
-    iters *= 10;
-    double best = 1e300;
-    for (int r = 0; r < ROUNDS; r++) {
-        uint64_t t0 = bench_ns();
-        for (size_t i = 0; i < iters; i++)
-            call(k);
-        double ns = (double)(bench_ns() - t0) / (double)iters;
-        if (ns < best)
-            best = ns;
-    }
-    return best;
-}
-
 static uint32_t seed = 12345;
 static float rnd(float lo, float hi)
 {
@@ -136,7 +108,7 @@ int main(void)
     const pr_kernels_t *ref = pr_kernels_for(PR_ISA_SCALAR);
     const pr_kernels_t *best = pr_kernels_for(pr_isa_best());
     double work[NWORK];
-    char sname[96], bname[96], gname[96];
+    char gname[96];
 
     gw = xalloc(GR * GC * 4), gx = xalloc(GC * 4), gy = xalloc(GR * 4);
     gscale = xalloc(GR * 4), gbias = xalloc(GR * 4), gq = xalloc(GR * GC), gxq = xalloc(GC);
@@ -205,24 +177,12 @@ int main(void)
 
     printf("(best variant here: %s; ratios are ns / scalar ns; ESN nnz %zu, LIF inputs "
            "spiking %zu, CSR nnz %zu)\n", best->isa_name, enz, nspk, lnz);
-    double f32_ns = measure(ref, GEMV_F32);
+    int kf = GEMV_F32;
+    double f32_ns = bench_time(call, &kf);
     snprintf(gname, sizeof gname, "%s.scalar", info0[GEMV_F32].name);
     bench_report(gname, f32_ns, "ns", NULL, 0);
     for (int k = 0; k < GEMV_F32; k++) {
-        double ns_ref = measure(ref, k);
-        snprintf(sname, sizeof sname, "%s.scalar", info0[k].name);
-        bench_report(sname, ns_ref, "ns", NULL, 0);
-        for (int i = PR_ISA_SSE4; i < PR_ISA_COUNT; i++) {
-            const pr_kernels_t *t = pr_kernels_for((pr_isa_t)i);
-            if (!t || t == best)
-                continue;
-            double ns = measure(t, k);
-            snprintf(bname, sizeof bname, "%s.%s", info0[k].name, t->isa_name);
-            bench_report(bname, ns, "ns", sname, ns / ns_ref);
-        }
-        double ns_best = measure(best, k);
-        snprintf(bname, sizeof bname, "%s.best", info0[k].name);
-        bench_report(bname, ns_best, "ns", sname, ns_best / ns_ref);
+        double ns_best = bench_isas(info0[k].name, &cur, call, &k);
         if (k == GEMV_Q8) {
             snprintf(gname, sizeof gname, "%s.scalar", info0[GEMV_F32].name);
             bench_report("q8.gemv.384x100.best.vs_f32", ns_best, "ns", gname, ns_best / f32_ns);

@@ -3,13 +3,11 @@
  * samples (GB/s: bytes read + written).  ns per call of the scalar reference
  * and of the best variant here, with their ratio (best / scalar); each
  * figure is the best of 5 runs of ~20 ms. */
-#include "bench.h"
 #include "kernels.h"
+#include "bench.h"
 
 #define N 4096
 #define NTAPS 64
-#define ROUNDS 5
-#define TARGET_NS 20000000ull
 
 static float *x, *x2, *taps, *y;
 static const pr_kernels_t *cur;
@@ -24,8 +22,10 @@ static const struct {
     [MIX] = { "sig.mix.4096", "GB/s", "gbps", 12.0 * N },
 };
 
-static void call(int k)
+static void call(void *ctx)
 {
+    int k = *(const int *)ctx;
+
     switch (k) {
     case FIR:
         cur->sig_fir(x, N, taps, NTAPS, y);
@@ -40,37 +40,10 @@ static void call(int k)
     bench_keep(y);
 }
 
-static double measure(const pr_kernels_t *t, int k)
-{
-    cur = t;
-    call(k);
-    size_t iters = 1;
-    for (;;) {
-        uint64_t t0 = bench_ns();
-        for (size_t i = 0; i < iters; i++)
-            call(k);
-        if (bench_ns() - t0 >= TARGET_NS / 10 || iters >= (1u << 24))
-            break;
-        iters *= 2;
-    }
-    iters *= 10;
-    double best = 1e300;
-    for (int r = 0; r < ROUNDS; r++) {
-        uint64_t t0 = bench_ns();
-        for (size_t i = 0; i < iters; i++)
-            call(k);
-        double ns = (double)(bench_ns() - t0) / (double)iters;
-        if (ns < best)
-            best = ns;
-    }
-    return best;
-}
-
 int main(void)
 {
-    const pr_kernels_t *ref = pr_kernels_for(PR_ISA_SCALAR);
     const pr_kernels_t *best = pr_kernels_for(pr_isa_best());
-    char sname[96], bname[96], gname[96];
+    char gname[96];
 
     x = aligned_alloc(64, N * sizeof(float));
     x2 = aligned_alloc(64, N * sizeof(float));
@@ -87,22 +60,8 @@ int main(void)
 
     printf("(best variant here: %s; ratios are ns / scalar ns)\n", best->isa_name);
     for (int k = 0; k < NKERNELS; k++) {
-        double ns_ref = measure(ref, k);
-        snprintf(sname, sizeof sname, "%s.scalar", kinfo[k].name);
-        bench_report(sname, ns_ref, "ns", NULL, 0);
-        /* The other x86 variants too, to show what each ISA step buys. */
-        for (int i = PR_ISA_SSE4; i < PR_ISA_COUNT; i++) {
-            const pr_kernels_t *t = pr_kernels_for((pr_isa_t)i);
-            if (!t || t == best)
-                continue;
-            double ns = measure(t, k);
-            snprintf(bname, sizeof bname, "%s.%s", kinfo[k].name, t->isa_name);
-            bench_report(bname, ns, "ns", sname, ns / ns_ref);
-        }
-        double ns_best = measure(best, k);
-        snprintf(bname, sizeof bname, "%s.best", kinfo[k].name);
+        double ns_best = bench_isas(kinfo[k].name, &cur, call, &k);
         snprintf(gname, sizeof gname, "%s.best.%s", kinfo[k].name, kinfo[k].suffix);
-        bench_report(bname, ns_best, "ns", sname, ns_best / ns_ref);
         bench_report(gname, kinfo[k].work / ns_best, kinfo[k].unit, NULL, 0);
     }
     free(x);

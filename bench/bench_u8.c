@@ -2,16 +2,14 @@
  * of the scalar reference and of the best variant here (their ratio, best /
  * scalar), and the best variant's GB/s (bytes read + written per call).
  * Each figure is the best of 5 runs of ~20 ms. */
-#include "bench.h"
 #include "kernels.h"
+#include "bench.h"
 
 #include <string.h>
 
 #define W 640
 #define H 480
 #define NPIX (W * H)
-#define ROUNDS 5
-#define TARGET_NS 20000000ull
 
 static uint8_t *fa, *fb, *out, *rgb, *yuyv, *bg;
 static const pr_kernels_t *cur;
@@ -29,8 +27,10 @@ static const struct {
     [BG_UPDATE] = { "u8.bg_update.640x480", 3.0 * NPIX },
 };
 
-static void call(int k)
+static void call(void *ctx)
 {
+    int k = *(const int *)ctx;
+
     switch (k) {
     case MOTION:
         bench_keep(cur->u8_motion(fa, fb, NPIX, 20, NULL));
@@ -54,38 +54,10 @@ static void call(int k)
     bench_keep(out);
 }
 
-/* Best ns per call over ROUNDS runs of about TARGET_NS each. */
-static double measure(const pr_kernels_t *t, int k)
-{
-    cur = t;
-    call(k); /* warm the caches */
-    size_t iters = 1;
-    for (;;) {
-        uint64_t t0 = bench_ns();
-        for (size_t i = 0; i < iters; i++)
-            call(k);
-        if (bench_ns() - t0 >= TARGET_NS / 10 || iters >= (1u << 24))
-            break;
-        iters *= 2;
-    }
-    iters *= 10;
-    double best = 1e300;
-    for (int r = 0; r < ROUNDS; r++) {
-        uint64_t t0 = bench_ns();
-        for (size_t i = 0; i < iters; i++)
-            call(k);
-        double ns = (double)(bench_ns() - t0) / (double)iters;
-        if (ns < best)
-            best = ns;
-    }
-    return best;
-}
-
 int main(void)
 {
-    const pr_kernels_t *ref = pr_kernels_for(PR_ISA_SCALAR);
     const pr_kernels_t *best = pr_kernels_for(pr_isa_best());
-    char sname[96], bname[96], gname[96];
+    char gname[96];
 
     fa = aligned_alloc(64, NPIX);
     fb = aligned_alloc(64, NPIX);
@@ -110,22 +82,8 @@ int main(void)
 
     printf("(best variant here: %s; ratios are ns / scalar ns)\n", best->isa_name);
     for (int k = 0; k < NKERNELS; k++) {
-        double ns_ref = measure(ref, k);
-        snprintf(sname, sizeof sname, "%s.scalar", kinfo[k].name);
-        bench_report(sname, ns_ref, "ns", NULL, 0);
-        /* The other x86 variants too, to show what each ISA step buys. */
-        for (int i = PR_ISA_SSE4; i < PR_ISA_COUNT; i++) {
-            const pr_kernels_t *t = pr_kernels_for((pr_isa_t)i);
-            if (!t || t == best)
-                continue;
-            double ns = measure(t, k);
-            snprintf(bname, sizeof bname, "%s.%s", kinfo[k].name, t->isa_name);
-            bench_report(bname, ns, "ns", sname, ns / ns_ref);
-        }
-        double ns_best = measure(best, k);
-        snprintf(bname, sizeof bname, "%s.best", kinfo[k].name);
+        double ns_best = bench_isas(kinfo[k].name, &cur, call, &k);
         snprintf(gname, sizeof gname, "%s.best.%s", kinfo[k].name, "gbps");
-        bench_report(bname, ns_best, "ns", sname, ns_best / ns_ref);
         bench_report(gname, kinfo[k].bytes / ns_best, "GB/s", NULL, 0);
     }
     free(fa);
