@@ -42,8 +42,8 @@
                            int32_t refr_steps, uint8_t *spikes_out))
 
 #define PR_VARIANTS_NN(V) \
-    V(esn_update, scalar) V(esn_update, avx2) V(esn_update, avx512) V(esn_update, neon) \
-    V(lif_step, scalar) V(lif_step, avx2) V(lif_step, avx512) V(lif_step, neon) \
-    V(lif_step_csr, scalar) V(lif_step_csr, avx2) V(lif_step_csr, avx512) V(lif_step_csr, neon)
+    V(esn_update, scalar) V(esn_update, sse4) V(esn_update, avx2) V(esn_update, avx512) V(esn_update, neon) \
+    V(lif_step, scalar) V(lif_step, sse4) V(lif_step, avx2) V(lif_step, avx512) V(lif_step, neon) \
+    V(lif_step_csr, scalar) V(lif_step_csr, sse4) V(lif_step_csr, avx2) V(lif_step_csr, avx512) V(lif_step_csr, neon)
 
 #endif
