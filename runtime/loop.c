@@ -361,3 +361,111 @@ int pr_loop_on_signal(pr_loop_t *l, int signum, pr_signal_cb cb, void *ud)
     ev_unref(l->ev);
     return 0;
 }
+
+/* ---------------------------------------------------------- fd watchers -- */
+
+_Static_assert(sizeof(ev_io) <= sizeof(((pr_io_t *)0)->w), "pr_io_t too small for ev_io");
+_Static_assert(sizeof(ev_async) <= sizeof(((pr_async_t *)0)->w),
+               "pr_async_t too small for ev_async");
+
+static void io_cb(struct ev_loop *ev, ev_io *w, int revents)
+{
+    pr_io_t *io = w->data;
+    int ev_mask = (revents & EV_READ ? PR_IO_READ : 0) | (revents & EV_WRITE ? PR_IO_WRITE : 0);
+    (void)ev;
+    io->cb(io, ev_mask, io->ud);
+}
+
+void pr_io_init(pr_io_t *io, pr_io_cb cb, void *ud)
+{
+    memset(io, 0, sizeof *io);
+    io->cb = cb;
+    io->ud = ud;
+}
+
+int pr_io_start(pr_loop_t *loop, pr_io_t *io, int fd, int events)
+{
+    ev_io *w = (ev_io *)&io->w;
+    int mask = (events & PR_IO_READ ? EV_READ : 0) | (events & PR_IO_WRITE ? EV_WRITE : 0);
+
+    if (fd < 0 || !mask || !loop)
+        return PR_EINVAL;
+    pr_io_stop(io);
+    ev_io_init(w, io_cb, fd, mask);
+    w->data = io;
+    io->loop = loop;
+    ev_io_start(loop->ev, w);
+    io->active = 1;
+    if (io->weak)
+        ev_unref(loop->ev);
+    return 0;
+}
+
+void pr_io_stop(pr_io_t *io)
+{
+    if (!io->active)
+        return;
+    if (io->weak)
+        ev_ref(io->loop->ev);
+    ev_io_stop(io->loop->ev, (ev_io *)&io->w);
+    io->active = 0;
+}
+
+int pr_io_active(const pr_io_t *io) { return io->active; }
+
+void pr_io_set_weak(pr_io_t *io, int weak)
+{
+    weak = weak ? 1 : 0;
+    if (io->active && weak != io->weak) {
+        if (weak)
+            ev_unref(io->loop->ev);
+        else
+            ev_ref(io->loop->ev);
+    }
+    io->weak = weak;
+}
+
+static void async_cb(struct ev_loop *ev, ev_async *w, int revents)
+{
+    pr_async_t *a = w->data;
+    (void)ev;
+    (void)revents;
+    a->cb(a, a->ud);
+}
+
+void pr_async_init(pr_async_t *a, pr_async_cb cb, void *ud)
+{
+    memset(a, 0, sizeof *a);
+    a->cb = cb;
+    a->ud = ud;
+    ev_async_init((ev_async *)&a->w, async_cb);
+    ((ev_async *)&a->w)->data = a;
+}
+
+int pr_async_start(pr_loop_t *loop, pr_async_t *a)
+{
+    if (!loop)
+        return PR_EINVAL;
+    if (a->active)
+        return 0;
+    a->loop = loop;
+    ev_async_start(loop->ev, (ev_async *)&a->w);
+    ev_unref(loop->ev);
+    a->active = 1;
+    return 0;
+}
+
+void pr_async_send(pr_async_t *a)
+{
+    if (a->loop)
+        ev_async_send(a->loop->ev, (ev_async *)&a->w);
+}
+
+void pr_async_stop(pr_async_t *a)
+{
+    if (!a->active)
+        return;
+    ev_ref(a->loop->ev);
+    ev_async_stop(a->loop->ev, (ev_async *)&a->w);
+    a->active = 0;
+}

@@ -76,4 +76,59 @@ int pr_timer_again(pr_timer_t *t);
 void pr_timer_stop(pr_timer_t *t);
 int pr_timer_active(const pr_timer_t *t);
 
+/* ------------------------------------------------------------ fd watchers
+ *
+ * pr_io_t watches one file descriptor for readability and/or writability
+ * (level-triggered, as libev).  The caller embeds it, like pr_timer_t.  An
+ * active watcher keeps pr_loop_run() going unless pr_io_set_weak() said
+ * otherwise (a listening socket should keep the app alive; a helper's pipe
+ * need not). */
+#define PR_IO_READ  1
+#define PR_IO_WRITE 2
+
+typedef struct pr_io pr_io_t;
+typedef void (*pr_io_cb)(pr_io_t *io, int revents, void *ud);
+
+struct pr_io {
+    /* private: libev's watcher lives here; loop.c checks that it fits. */
+    union { void *p; double d; long long ll; unsigned char b[80]; } w;
+    pr_loop_t *loop;
+    int active, weak;
+    /* rw: */
+    pr_io_cb cb;
+    void *ud;
+};
+
+void pr_io_init(pr_io_t *io, pr_io_cb cb, void *ud);
+/* Watch fd for events (PR_IO_READ | PR_IO_WRITE).  Restarts an active
+ * watcher with the new fd and events.  PR_EINVAL for fd < 0 or no events. */
+int pr_io_start(pr_loop_t *loop, pr_io_t *io, int fd, int events);
+/* Idempotent.  Does not close the fd. */
+void pr_io_stop(pr_io_t *io);
+int pr_io_active(const pr_io_t *io);
+/* weak = 1: this watcher alone does not keep pr_loop_run() going. */
+void pr_io_set_weak(pr_io_t *io, int weak);
+
+/* --------------------------------------------------------- cross-thread
+ *
+ * pr_async_t lets another thread wake the loop: pr_async_send() is safe from
+ * any thread (and from signal handlers); the callback runs on the loop
+ * thread, once for any number of sends since the last run.  An async watcher
+ * never keeps the loop alive by itself. */
+typedef struct pr_async pr_async_t;
+typedef void (*pr_async_cb)(pr_async_t *a, void *ud);
+
+struct pr_async {
+    union { void *p; double d; long long ll; unsigned char b[80]; } w;
+    pr_loop_t *loop;
+    int active;
+    pr_async_cb cb;
+    void *ud;
+};
+
+void pr_async_init(pr_async_t *a, pr_async_cb cb, void *ud);
+int pr_async_start(pr_loop_t *loop, pr_async_t *a);
+void pr_async_send(pr_async_t *a);
+void pr_async_stop(pr_async_t *a);
+
 #endif

@@ -13,6 +13,7 @@
 #include "tap.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <math.h>
 #include <signal.h>
 #include <stdint.h>
@@ -764,6 +765,117 @@ static void test_signals(void)
     pr_loop_destroy(loop);
 }
 
+/* ------------------------------------------------------- io and async -- */
+
+struct io_probe {
+    pr_io_t io;
+    pr_loop_t *loop;
+    int fd;
+    int reads;
+    char got[16];
+};
+
+static void io_read_cb(pr_io_t *io, int revents, void *ud)
+{
+    struct io_probe *p = ud;
+    ssize_t n;
+    (void)io;
+    if (!(revents & PR_IO_READ))
+        return;
+    n = read(p->fd, p->got, sizeof p->got - 1);
+    if (n > 0)
+        p->got[n] = 0;
+    p->reads++;
+    pr_io_stop(&p->io);
+}
+
+static void write_later_cb(pr_timer_t *t, void *ud)
+{
+    int *wfd = ud;
+    (void)t;
+    if (write(*wfd, "hello", 5) != 5)
+        bail_out("write");
+}
+
+struct async_probe {
+    pr_async_t a;
+    pr_loop_t *loop;
+    int calls;
+    pthread_t th;
+};
+
+static void *async_thread(void *arg)
+{
+    struct async_probe *p = arg;
+    struct timespec ts = { 0, 20 * 1000000 };
+    nanosleep(&ts, NULL);
+    for (int i = 0; i < 100; i++)
+        pr_async_send(&p->a);
+    return NULL;
+}
+
+static void async_cb(pr_async_t *a, void *ud)
+{
+    struct async_probe *p = ud;
+    (void)a;
+    p->calls++;
+    pr_loop_stop(p->loop);
+}
+
+static void test_io_async(void)
+{
+    pr_loop_t *loop;
+    struct io_probe p;
+    struct async_probe ap;
+    pr_timer_t later, guard;
+    int fds[2];
+
+    if (pr_loop_create(&loop) != 0 || pipe(fds) != 0)
+        bail_out("setup");
+    memset(&p, 0, sizeof p);
+    p.fd = fds[0];
+    p.loop = loop;
+    pr_io_init(&p.io, io_read_cb, &p);
+    is_int(pr_io_start(loop, &p.io, -1, PR_IO_READ), PR_EINVAL, "pr_io_start: fd -1 is PR_EINVAL");
+    is_int(pr_io_start(loop, &p.io, fds[0], 0), PR_EINVAL, "pr_io_start: no events is PR_EINVAL");
+    is_int(pr_io_start(loop, &p.io, fds[0], PR_IO_READ), 0, "pr_io_start on a pipe");
+    ok(pr_io_active(&p.io), "watcher is active");
+    pr_timer_init(&later, write_later_cb, &fds[1]);
+    pr_timer_start(loop, &later, 0.01, 0);
+    is_int(pr_loop_run(loop), 0, "an io watcher keeps the loop alive until it stops itself");
+    is_int(p.reads, 1, "read callback ran once");
+    ok(strcmp(p.got, "hello") == 0, "and saw the bytes written 10 ms later");
+    ok(!pr_io_active(&p.io), "stopped from its callback");
+
+    /* A weak watcher does not keep the loop alive. */
+    pr_io_set_weak(&p.io, 1);
+    pr_io_start(loop, &p.io, fds[0], PR_IO_READ);
+    is_int(pr_loop_run(loop), 0, "a weak watcher alone: run returns at once");
+    is_int(p.reads, 1, "and its callback did not run");
+    pr_io_set_weak(&p.io, 0);
+    pr_io_stop(&p.io);
+    pr_io_stop(&p.io);
+    ok(1, "pr_io_stop twice is harmless");
+
+    memset(&ap, 0, sizeof ap);
+    ap.loop = loop;
+    pr_async_init(&ap.a, async_cb, &ap);
+    is_int(pr_async_start(loop, &ap.a), 0, "pr_async_start");
+    pr_timer_init(&guard, write_later_cb, &fds[1]);
+    pr_timer_start(loop, &guard, 30, 0);  /* keeps the loop running; backstop */
+    if (pthread_create(&ap.th, NULL, async_thread, &ap) != 0)
+        bail_out("pthread_create");
+    is_int(pr_loop_run(loop), 1, "a send from another thread wakes the loop");
+    pthread_join(ap.th, NULL);
+    ok(ap.calls >= 1 && ap.calls <= 100, "async callback ran (%d times for 100 sends)", ap.calls);
+    pr_timer_stop(&guard);
+    pr_async_stop(&ap.a);
+    is_int(pr_loop_run(loop), 0, "a stopped async watcher leaves nothing to run");
+    close(fds[0]);
+    close(fds[1]);
+    pr_loop_destroy(loop);
+}
+
 int main(void)
 {
     pr_loop_t *loop;
@@ -787,5 +899,6 @@ int main(void)
     pr_loop_destroy(loop);
     test_destroy();
     test_signals();
+    test_io_async();
     return exit_status();
 }
