@@ -41,6 +41,7 @@ local function esc(s)
 end
 
 local function show(x)  -- a value as an error message shows it
+  if x ~= x then return "NaN" end
   return type(x) == "string" and fmt("%q", x) or tostring(x)
 end
 
@@ -188,7 +189,7 @@ local function path(runs, step, X, Y)
           last = run[j]
           if cur then pt(x, Y(cur)) end
           local prev = cur
-          for _, y in ipairs { f, a, b, l } do
+          for _, y in ipairs { a, b, l } do  -- f lies on the vertical a..b
             if y ~= prev then pt(x, Y(y)); prev = y end
           end
           cur = l
