@@ -230,7 +230,10 @@ end
 
 -- Whether a panel holds strings: its levels, or its first non-nil value.
 local function categorical(p, pwho)
-  if p.levels then return true end
+  if p.levels ~= nil then
+    if type(p.levels) ~= "table" then fail("%s: levels is %s, expected a table of strings", pwho, show(p.levels)) end
+    return true
+  end
   local kind, by
   for j, s in ipairs(p.series) do
     for i = 1, #s.t do
@@ -279,7 +282,8 @@ function M.svg(spec)
   local ok, res = pcall(function()
     if type(spec) ~= "table" then fail("svg() expects a table, got %s", show(spec)) end
     local W = spec.width or 1000
-    if type(W) ~= "number" or W < 200 or W > 20000 then fail("width must be a number of px in 200..20000") end
+    if type(W) ~= "number" or not (W >= 200 and W <= 20000) then fail("width must be a number of px in 200..20000") end
+    W = floor(W)
     local panels = spec.panels
     if type(panels) ~= "table" or #panels == 0 then fail("panels is missing or empty") end
 
@@ -309,8 +313,9 @@ function M.svg(spec)
       local lo, hi = huge, -huge
       if categorical(p, p.who) then
         ax.names, ax.index = {}, {}
-        if type(p.levels) == "table" then
-          for i, name in ipairs(p.levels) do ax.names[i], ax.index[name] = name, i end
+        for i, name in ipairs(p.levels or {}) do
+          if type(name) ~= "string" then fail("%s: levels[%d] is %s, expected a string", p.who, i, show(name)) end
+          ax.names[i], ax.index[name] = name, i
         end
       end
       for si, s in ipairs(p.series) do
@@ -340,7 +345,7 @@ function M.svg(spec)
     local function add(f, ...) out[#out + 1] = fmt(f, ...) end
     local heights, H = {}, TOP
     for pi, p in ipairs(panels) do
-      heights[pi] = tonumber(p.height) or 130
+      heights[pi] = max(40, floor(tonumber(p.height) or 130))
       H = H + HEAD + heights[pi] + GAP
     end
     H = H - GAP + BOTTOM
@@ -376,14 +381,14 @@ function M.svg(spec)
       -- Header: panel title, then the legend.
       local ptitle = esc(p.title or "")
       add('<text x="%.1f" y="%.1f" font-weight="bold">%s</text>\n', ML, top - 7, ptitle)
-      local lx = ML + #(p.title or "") * CHAR * 1.1 + 18
+      local lx = ML + #tostring(p.title or "") * CHAR * 1.1 + 18
       for si, s in ipairs(p.series) do
         local color = s.color and esc(s.color) or PALETTE[(si - 1) % #PALETTE + 1]
         local dash = s.dashed and ' stroke-dasharray="6 3"' or ""
         local name = esc(s.name or "series " .. si)
         add('<path d="M%.1f,%.1fh18" stroke="%s" stroke-width="2"%s/>', lx, top - 11, color, dash)
         add('<text x="%.1f" y="%.1f">%s</text>\n', lx + 22, top - 7, name)
-        lx = lx + 36 + #(s.name or "series 00") * CHAR
+        lx = lx + 36 + #tostring(s.name or "series 00") * CHAR
         add('<path d="%s" fill="none" stroke="%s" stroke-width="1.5" stroke-linejoin="round" '
             .. 'stroke-linecap="round"%s clip-path="url(#clip%d)"><title>%s</title></path>\n',
             path(ax.runs[si], s.step or ax.names, X, Y), color, dash, pi, name)

@@ -149,6 +149,10 @@ bad({ panels = { { title = "mix", series = { { name = "a", t = { 0 }, v = { 1 } 
     'panel 1 %("mix"%): series 2 %("b"%) has string values, series 1 has numeric', "numbers and strings in one panel")
 bad(P({ name = "b", t = { 0, 1 }, v = { 1, 2 } }, { min = 5, max = 5 }), "min %(5%) must be below max %(5%)", "min == max")
 bad(P({ name = "b", t = { 0, 1 }, v = { 1, 2 } }, { min = "0" }), 'min is "0", expected a number', "string min")
+bad(P({ name = "m", t = { 0 }, v = { "a" } }, { levels = "a,b" }), 'levels is "a,b", expected a table', "levels not a table")
+bad(P({ name = "m", t = { 0 }, v = { "a" } }, { levels = { "a", 2 } }), "levels%[2%] is 2, expected a string", "a level not a string")
+t.like(plot.svg{ width = 640.7, panels = { { title = 7, series = { { name = 8, t = { 0 }, v = { 1 } } } } } },
+       'width="640".*>7</text>.*>8</text>', "numbers as names, a fractional width, a single sample")
 bad({ panels = { { series = { { t = { 0 }, v = { 1 } }, "x" } } } }, 'panel 1, series 2 is "x", expected a table', "series not a table")
 
 t.done()
