@@ -18,7 +18,6 @@
 #include "error.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <string.h>
 
 #include <lauxlib.h>
@@ -43,19 +42,6 @@ static pr_device_t *device_of(lua_State *L)
     return d;
 }
 
-/* Raise msg with the calling script's file:line (luaL_error would name
- * this C function, which has none). */
-static int raise(lua_State *L, const char *fmt, ...)
-{
-    va_list ap;
-    luaL_where(L, 2);
-    va_start(ap, fmt);
-    lua_pushvfstring(L, fmt, ap);
-    va_end(ap);
-    lua_concat(L, 2);
-    return lua_error(L);
-}
-
 static const char *type_name(int t)
 {
     return t == PR_ACT_NUMBER ? "a number" : t == PR_ACT_BOOLEAN ? "a boolean" : "a string";
@@ -78,25 +64,27 @@ static int l_set(lua_State *L)
     char err[320];
     int first = 0;
 
-    luaL_checktype(L, 1, LUA_TTABLE);
+    if (!lua_istable(L, 1))
+        return luaL_error(L, "perch.actuators.set: expected a table of actuator values, got %s",
+                     luaL_typename(L, 1));
     memset(v, 0, sizeof v);
     /* Check every name and type first: a bad table changes nothing. */
     lua_pushnil(L);
     while (lua_next(L, 1)) {
         int id, t;
         if (lua_type(L, -2) != LUA_TSTRING)
-            return raise(L, "perch.actuators.set: keys must be actuator names, got "
+            return luaL_error(L, "perch.actuators.set: keys must be actuator names, got "
                               "a %s key", luaL_typename(L, -2));
         id = pr_actuators_id(lua_tostring(L, -2));
         if (id < 0)
-            return raise(L, "perch.actuators.set: unknown actuator '%s' (fps, "
+            return luaL_error(L, "perch.actuators.set: unknown actuator '%s' (fps, "
                               "jpeg_quality, cpu_max_khz, cpu_governor, upstream_allowed)",
                               lua_tostring(L, -2));
         t = pr_actuators_type(id);
         if ((t == PR_ACT_NUMBER && lua_type(L, -1) != LUA_TNUMBER) ||
             (t == PR_ACT_BOOLEAN && lua_type(L, -1) != LUA_TBOOLEAN) ||
             (t == PR_ACT_STRING && lua_type(L, -1) != LUA_TSTRING))
-            return raise(L, "perch.actuators.set: %s must be %s, got %s",
+            return luaL_error(L, "perch.actuators.set: %s must be %s, got %s",
                               pr_actuators_name(id), type_name(t), luaL_typename(L, -1));
         v[id].set = 1;
         if (t == PR_ACT_NUMBER)
