@@ -247,8 +247,9 @@ int pr_actuators_check(const pr_actuators_t *a, int id, const pr_act_value_t *v,
             snprintf(err, errlen, "%s must be a finite number, got %g", name, v->num);
             return -ERANGE;
         }
-        if (id == PR_ACT_CPU_MAX_KHZ && v->num <= 0) {
-            snprintf(err, errlen, "%s must be > 0 kHz, got %.0f", name, v->num);
+        if (id == PR_ACT_CPU_MAX_KHZ && !(v->num > 0 && v->num <= 1e9)) {
+            /* Bounded even without cpufreq, so it stays a whole kHz count. */
+            snprintf(err, errlen, "%s must be > 0 and <= 1e9 kHz, got %g", name, v->num);
             return -ERANGE;
         }
         if (id == PR_ACT_CPU_MAX_KHZ && ((!isnan(lo) && v->num < lo) ||

@@ -313,6 +313,8 @@ static void test_no_cpufreq(void)
     is_int(req(a, PR_ACT_CPU_MAX_KHZ, num(1234567), err, sizeof err), 0,
            "any positive frequency is accepted");
     is_int(state(a, PR_ACT_CPU_MAX_KHZ).effective.num, 1234567, "and reported");
+    is_int(req(a, PR_ACT_CPU_MAX_KHZ, num(1e300), err, sizeof err), -ERANGE,
+           "but not an absurd one");
     pr_actuators_destroy(a);
     o.root = NULL;
     ok(pr_actuators_create(NULL, &o) == PR_EINVAL, "NULL out: PR_EINVAL");
