@@ -1,6 +1,7 @@
 /* app.c - loads an app into a fresh host: options, config, main chunk. */
 #include "app.h"
 
+#include "device.h"
 #include "error.h"
 #include "log.h"
 #include "perch.h"
@@ -15,6 +16,7 @@
 
 struct pr_app {
     pr_host_t *host;
+    pr_device_t *device;   /* actuators + safety floor */
 };
 
 static int parse_uint(const char *s, unsigned long long max, unsigned long long *out)
@@ -77,7 +79,11 @@ int pr_app_parse_sets(char *const *sets, int nsets, pr_host_opts_t *opts,
             opts->max_failures = (int)v;
         }
     }
-    return 0;
+    {
+        pr_device_opts_t dev;   /* only checked here; used by device_open */
+        pr_device_opts_default(&dev);
+        return pr_device_parse_sets(sets, nsets, &dev, err, errlen);
+    }
 }
 
 struct setup_args {
@@ -157,6 +163,28 @@ static int setup(lua_State *L)
     return 0;
 }
 
+/* The device's actuators and safety floor, bound to perch.actuators.  Made
+ * with the app for now; they belong to the process rather than to one
+ * script version and move to its owner when apps are reloaded in place. */
+static int device_open(pr_app_t *app, pr_loop_t *loop, char *const *sets, int nsets)
+{
+    pr_device_opts_t o;
+    char err[256];
+    int rc;
+
+    pr_device_opts_default(&o);
+    if ((rc = pr_device_parse_sets(sets, nsets, &o, err, sizeof err)) < 0) {
+        pr_log_error("%s", err);
+        return rc;
+    }
+    if ((rc = pr_device_create(&app->device, loop, &o)) < 0) {
+        pr_log_error("cannot set up the actuators and safety floor: %s", pr_strerror(rc));
+        return rc;
+    }
+    pr_l_actuators_bind(pr_host_lua(app->host), app->device);
+    return 0;
+}
+
 int pr_app_create(pr_app_t **out, pr_loop_t *loop, const char *path,
                   char *const *sets, int nsets)
 {
@@ -182,6 +210,9 @@ int pr_app_create(pr_app_t **out, pr_loop_t *loop, const char *path,
     rc = pr_lua_open(app->host);
     if (rc < 0)
         goto err;
+    rc = device_open(app, loop, sets, nsets);
+    if (rc < 0)
+        goto err;
     L = pr_host_lua(app->host);
     lua_pushcfunction(L, setup);
     lua_pushlightuserdata(L, &a);
@@ -195,6 +226,7 @@ int pr_app_create(pr_app_t **out, pr_loop_t *loop, const char *path,
     return 0;
 err:
     pr_host_destroy(app->host);
+    pr_device_destroy(app->device);
     free(app);
     return rc;
 }
@@ -207,6 +239,7 @@ void pr_app_destroy(pr_app_t *app)
     if (!app)
         return;
     pr_host_destroy(app->host);
+    pr_device_destroy(app->device);
     free(app);
 }
 

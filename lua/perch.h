@@ -27,6 +27,11 @@ void pr_l_buffer_open(lua_State *L);
 void pr_l_npy_open(lua_State *L);
 void pr_l_mlp_open(lua_State *L);
 void pr_l_models_open(lua_State *L);
+void pr_l_actuators_open(lua_State *L);
+/* Make d (the device's actuators and safety floor, owned by the caller and
+ * outliving the state) what perch.actuators works on. */
+struct pr_device;
+void pr_l_actuators_bind(lua_State *L, struct pr_device *d);
 /* Load a .npy file into a new f32 buffer left on the stack (0), or push a
  * message naming the file and the problem (-1).  hdr gets the shape. */
 struct pr_lbuf;

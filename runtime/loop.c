@@ -38,6 +38,7 @@ struct pr_loop {
     int stopping;
     pr_timer_t **heap;        /* min-heap on due_ns */
     size_t n, cap;
+    size_t nweak;             /* weak timers among the n */
     struct signal_watch sig[PR_LOOP_MAX_SIGNALS];
     int nsig;
 };
@@ -140,14 +141,20 @@ static int timer_link(pr_loop_t *l, pr_timer_t *t)
     l->heap[l->n] = t;
     t->heap_idx = l->n++;
     sift_up(l, t->heap_idx);
-    ev_ref(l->ev);  /* an active timer keeps ev_run() going */
+    if (t->weak)
+        l->nweak++;
+    else
+        ev_ref(l->ev);  /* an active timer keeps ev_run() going */
     return 0;
 }
 
 static void timer_unlink(pr_loop_t *l, pr_timer_t *t)
 {
     heap_remove(l, t);
-    ev_unref(l->ev);
+    if (t->weak)
+        l->nweak--;
+    else
+        ev_unref(l->ev);
 }
 
 int pr_timer_start(pr_loop_t *loop, pr_timer_t *t, double after_s, double repeat_s)
@@ -182,7 +189,22 @@ void pr_timer_stop(pr_timer_t *t)
         timer_unlink(t->loop, t);
 }
 
-size_t pr_loop_active_timers(const pr_loop_t *loop) { return loop->n; }
+void pr_timer_set_weak(pr_timer_t *t, int weak)
+{
+    weak = weak ? 1 : 0;
+    if (pr_timer_active(t) && weak != t->weak) {
+        if (weak) {
+            t->loop->nweak++;
+            ev_unref(t->loop->ev);
+        } else {
+            t->loop->nweak--;
+            ev_ref(t->loop->ev);
+        }
+    }
+    t->weak = weak;
+}
+
+size_t pr_loop_active_timers(const pr_loop_t *loop) { return loop->n - loop->nweak; }
 
 /* Run every timer that is due.  Bounded by the number of timers active on
  * entry, so a callback that restarts itself with a zero delay cannot keep

@@ -29,6 +29,7 @@ struct pr_timer {
     int64_t period_ns;     /* 0: one-shot */
     int64_t after_ns;      /* delay used by pr_timer_again() */
     size_t heap_idx;       /* SIZE_MAX while inactive */
+    int weak;              /* see pr_timer_set_weak() */
     /* ro: */
     uint64_t fired;        /* callbacks run */
     uint64_t missed;       /* periods skipped because the loop was late */
@@ -61,7 +62,8 @@ int pr_loop_stopping(const pr_loop_t *loop);
 #define PR_LOOP_MAX_SIGNALS 8
 int pr_loop_on_signal(pr_loop_t *loop, int signum, pr_signal_cb cb, void *ud);
 
-/* Number of active timers (diagnostics, tests). */
+/* Number of active timers that keep the loop running (weak ones are not
+ * counted; diagnostics, tests). */
 size_t pr_loop_active_timers(const pr_loop_t *loop);
 
 void pr_timer_init(pr_timer_t *t, pr_timer_cb cb, void *ud);
@@ -75,6 +77,11 @@ int pr_timer_again(pr_timer_t *t);
 /* Idempotent; a stopped timer can be started again. */
 void pr_timer_stop(pr_timer_t *t);
 int pr_timer_active(const pr_timer_t *t);
+/* weak = 1: this timer alone does not keep pr_loop_run() going, as with
+ * pr_io_set_weak() (housekeeping such as the safety floor's sampling must
+ * not keep an app alive that has nothing else to do).  Call after
+ * pr_timer_init(); may change while the timer is active. */
+void pr_timer_set_weak(pr_timer_t *t, int weak);
 
 /* ------------------------------------------------------------ fd watchers
  *

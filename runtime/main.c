@@ -31,8 +31,14 @@ static const char usage_text[] =
     "  --set KEY=VALUE         put VALUE at perch.config.KEY (dots nest); the host\n"
     "                          reads lua.max_mb (memory ceiling, default 64),\n"
     "                          lua.budget (instructions per callback, default\n"
-    "                          5000000, 0 = off), lua.max_failures (default 5)\n"
-    "  --log-level LEVEL       debug, info, warn or error (default info)\n";
+    "                          5000000, 0 = off), lua.max_failures (default 5);\n"
+    "                          the safety floor reads sysfs.root (default /sys),\n"
+    "                          safety.crit_c (default: the zone's critical trip,\n"
+    "                          else 85), safety.release_c (5), safety.min_fps\n"
+    "                          (1), safety.period_ms (1000)\n"
+    "  --log-level LEVEL       debug, info, warn or error (default info)\n"
+    "  --dry-run               write no actuator (cpufreq), log what would be\n"
+    "                          written (also --set actuators.dry_run=true)\n";
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -110,6 +116,9 @@ static int cmd_run(int argc, char **argv)
             if ((lvl = pr_log_level_parse(v)) < 0)
                 return free(sets), usage_error("bad --log-level '%s' (debug, info, warn, error)", v);
             pr_log_set_level(lvl);
+        } else if (!strcmp(a, "--dry-run")) {
+            static char dry[] = "actuators.dry_run=true";
+            sets[nsets++] = dry;   /* argv[i] itself frees the slot */
         } else if (a[0] == '-' && a[1] != '\0') {
             return free(sets), usage_error("unknown option '%s'", a);
         } else if (!path) {

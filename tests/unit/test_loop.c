@@ -657,6 +657,32 @@ static void test_args(pr_loop_t *loop)
     is_int(t.fired, 0, "the stopped timer never fired");
 }
 
+/* ---------------------------------------------------------- weak timers */
+
+/* A weak timer runs while something else keeps the loop going, but does not
+ * keep it going by itself. */
+static void test_weak(pr_loop_t *loop)
+{
+    pr_timer_t w, strong;
+
+    pr_timer_init(&w, count_cb, NULL);
+    pr_timer_set_weak(&w, 1);
+    is_int(pr_timer_start(loop, &w, 0.001, 0.001), 0, "start a weak 1 ms timer");
+    is_int(pr_loop_active_timers(loop), 0, "a weak timer is not counted");
+    is_int(pr_loop_run(loop), 0, "a weak timer alone does not keep the loop running");
+    pr_timer_init(&strong, count_cb, NULL);
+    pr_timer_start(loop, &strong, 0.05, 0);
+    is_int(pr_loop_run(loop), 0, "the loop runs until the strong timer is done");
+    ok(w.fired >= 5 && pr_timer_active(&w), "meanwhile the weak one fired (%llu times)",
+       (unsigned long long)w.fired);
+    pr_timer_set_weak(&w, 0);
+    is_int(pr_loop_active_timers(loop), 1, "made strong while active: counted");
+    pr_timer_set_weak(&w, 1);
+    is_int(pr_loop_active_timers(loop), 0, "and weak again: not counted");
+    pr_timer_stop(&w);
+    is_int(pr_loop_run(loop), 0, "stopped: nothing left");
+}
+
 /* ------------------------------------------------------------- destroy */
 
 static int destroy_cb_runs;
@@ -895,6 +921,7 @@ int main(void)
     test_run_stop(loop);
     test_fairness(loop);
     test_args(loop);
+    test_weak(loop);
     is_int(early_fires, 0, "no timer ever ran before its due time");
     pr_loop_destroy(loop);
     test_destroy();
