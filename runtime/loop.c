@@ -182,6 +182,19 @@ void pr_timer_stop(pr_timer_t *t)
         timer_unlink(t->loop, t);
 }
 
+int64_t pr_timer_due(const pr_timer_t *t) { return t->due_ns; }
+int64_t pr_timer_period(const pr_timer_t *t) { return t->period_ns; }
+
+int pr_timer_set_due(pr_timer_t *t, int64_t due_ns)
+{
+    if (!pr_timer_active(t))
+        return PR_EINVAL;
+    t->due_ns = due_ns;
+    sift_down(t->loop, t->heap_idx);
+    sift_up(t->loop, t->heap_idx);
+    return 0;
+}
+
 size_t pr_loop_active_timers(const pr_loop_t *loop) { return loop->n; }
 
 /* Run every timer that is due.  Bounded by the number of timers active on

@@ -75,6 +75,13 @@ int pr_timer_again(pr_timer_t *t);
 /* Idempotent; a stopped timer can be started again. */
 void pr_timer_stop(pr_timer_t *t);
 int pr_timer_active(const pr_timer_t *t);
+/* Next deadline (absolute CLOCK_MONOTONIC ns) and period (ns; 0: one-shot). */
+int64_t pr_timer_due(const pr_timer_t *t);
+int64_t pr_timer_period(const pr_timer_t *t);
+/* Move an active timer's next deadline to due_ns, keeping its period (a
+ * reload hands a repeating timer's phase to its successor this way).
+ * PR_EINVAL if the timer is not active. */
+int pr_timer_set_due(pr_timer_t *t, int64_t due_ns);
 
 /* ------------------------------------------------------------ fd watchers
  *
