@@ -117,8 +117,8 @@ static pr_source_file_t *slot(pr_source_t *s, const char *path)
 int pr_source_read(pr_source_t *s, const char *path)
 {
     pr_source_file_t *f;
-    char *text;
-    size_t len;
+    char *text = NULL;
+    size_t len = 0;
     int rc = slurp(path, &text, &len);
 
     if (rc < 0)
