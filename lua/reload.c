@@ -264,14 +264,19 @@ static void where_of(lua_State *L, int idx, char *buf, size_t len)
     snprintf(buf, len, "%s:%d", ar.short_src, ar.linedefined);
 }
 
-/* Push global `name` if it is a function (1), else push nothing (0). */
+/* Push global `name` if it is a function (1), else push nothing (0).  A
+ * raw read: this runs outside any pcall, and a "strict" __index on _G
+ * must not raise here. */
 static int get_hook(lua_State *L, const char *name, char *where, size_t len)
 {
-    if (lua_getglobal(L, name) == LUA_TFUNCTION) {
+    lua_pushglobaltable(L);
+    lua_pushstring(L, name);
+    if (lua_rawget(L, -2) == LUA_TFUNCTION) {
+        lua_remove(L, -2);
         where_of(L, -1, where, len);
         return 1;
     }
-    lua_pop(L, 1);
+    lua_pop(L, 2);
     return 0;
 }
 

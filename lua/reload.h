@@ -68,7 +68,8 @@ typedef struct pr_reload_stats {
 } pr_reload_stats_t;
 
 /* Called after each reload that ran to the end: rc 0 (swapped) or PR_E*,
- * why (what asked for it), msg (the error, or "" on success). */
+ * why (the string given to pr_reloader_request, "file changed" or
+ * "rollback"), msg (the error's first line, or "" on success). */
 typedef void (*pr_reload_done_fn)(pr_reloader_t *r, int rc, const char *why,
                                   const char *msg, void *ud);
 
@@ -90,8 +91,11 @@ int pr_reloader_request(pr_reloader_t *r, const char *why);
  * Returns 0 if the new version runs, else PR_E* with the error in err. */
 int pr_reloader_reload(pr_reloader_t *r, const char *why, char *err, size_t errlen);
 
+/* The running version and its host.  Both change at every swap: look them
+ * up again on each loop turn (a REPL evaluating in the app), never keep
+ * them across one. */
 pr_app_t *pr_reloader_app(pr_reloader_t *r);
-pr_host_t *pr_reloader_host(pr_reloader_t *r);   /* the running version's */
+pr_host_t *pr_reloader_host(pr_reloader_t *r);
 void pr_reloader_stats(const pr_reloader_t *r, pr_reload_stats_t *st);
 void pr_reloader_on_done(pr_reloader_t *r, pr_reload_done_fn fn, void *ud);
 
