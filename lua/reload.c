@@ -639,27 +639,30 @@ int pr_reloader_create(pr_reloader_t **out, pr_app_env_t *env, const char *path,
     r->dir = slash ? strndup(path, (size_t)(slash - path + 1)) : strdup("./");
     if (!r->dir || (rc = pr_source_create(&r->src)) < 0)
         goto err;
+    if (r->o.watch) {
+        r->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        if (r->ifd < 0)
+            pr_log_warn("%s: cannot watch for changes (%s); SIGHUP still reloads", path,
+                        strerror(errno));
+        else
+            r->st.watching = 1;
+    }
     env->reloader = r;
     if ((rc = pr_app_create_in(&r->app, env, path, r->src, err, sizeof err)) < 0)
         goto err;
     r->st.version = 1;
     pr_host_on_callback_error(pr_app_host(r->app), on_callback_error, r);
     pr_source_on_read(r->src, on_source_read, r);
-    if (r->o.watch) {
-        r->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-        if (r->ifd < 0) {
-            pr_log_warn("%s: cannot watch for changes (%s); SIGHUP still reloads", path,
-                        strerror(errno));
-        } else {
-            pr_io_start(env->loop, &r->io, r->ifd, PR_IO_READ);
-            resync_watches(r);
-            r->st.watching = 1;
-        }
+    if (r->ifd >= 0) {
+        pr_io_start(env->loop, &r->io, r->ifd, PR_IO_READ);
+        resync_watches(r);
     }
     *out = r;
     return 0;
 err:
     env->reloader = NULL;
+    if (r->ifd >= 0)
+        close(r->ifd);
     pr_source_destroy(r->src);
     free(r->dir);
     free(r->path);

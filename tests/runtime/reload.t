@@ -111,6 +111,15 @@ ok $? "--no-watch: SIGHUP reloads"
 kill -TERM "$PID"
 wait_exit "$PID" 30
 
+# reload.watch=false is --no-watch; stats() says whether files are watched.
+w=$(script watching <<'LUA'
+print("watching", perch.reload.stats().watching)
+LUA
+)
+is "$(perch run "$w" 2>/dev/null)" "$(printf 'watching\ttrue')" "files are watched by default"
+is "$(perch run "$w" --set reload.watch=false 2>/dev/null)" "$(printf 'watching\tfalse')" \
+    "--set reload.watch=false turns watching off"
+
 # Bad reload settings are usage errors.
 perch run "$app" --set reload.debounce_ms=soon >/dev/null 2>"$TMP/bad.err"
 is "$?" 2 "a bad reload.debounce_ms is a usage error"
