@@ -5,6 +5,7 @@
 #include "error.h"
 #include "log.h"
 #include "perch.h"
+#include "source.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -16,8 +17,14 @@
 
 struct pr_app {
     pr_host_t *host;
-    pr_device_t *device;   /* actuators + safety floor */
+    pr_app_env_t *env;
+    pr_app_env_t own_env;   /* for pr_app_create(), which takes no env */
+    pr_source_t *own_src;   /* when the caller gave no source */
+    pr_device_t *own_device;  /* pr_app_create() only: env->device */
 };
+
+/* Registry key of the app's env (a light userdata). */
+static const char ENV_KEY[] = "perch.env";
 
 static int parse_uint(const char *s, unsigned long long max, unsigned long long *out)
 {
@@ -90,6 +97,8 @@ struct setup_args {
     const char *path;
     char *const *sets;
     int nsets;
+    pr_app_env_t *env;
+    pr_source_t *src;
 };
 
 /* Value of a --set: a number or boolean when it reads as one, else text. */
@@ -160,13 +169,19 @@ static int setup(lua_State *L)
     lua_concat(L, 2);
     lua_setfield(L, -2, "path");
     lua_pop(L, 1);
+
+    /* required Lua files come through the version's source */
+    pr_source_install(L, a->src);
+    lua_pushlightuserdata(L, a->env);
+    lua_setfield(L, LUA_REGISTRYINDEX, ENV_KEY);
     return 0;
 }
 
-/* The device's actuators and safety floor, bound to perch.actuators.  Made
- * with the app for now; they belong to the process rather than to one
- * script version and move to its owner when apps are reloaded in place. */
-static int device_open(pr_app_t *app, pr_loop_t *loop, char *const *sets, int nsets)
+/* The device's actuators and safety floor.  They belong to the process, not
+ * to one script version: main.c creates them once in the env it hands to
+ * every version; only pr_app_create(), which has no env from its caller,
+ * makes its own. */
+static int device_open(pr_device_t **out, pr_loop_t *loop, char *const *sets, int nsets)
 {
     pr_device_opts_t o;
     char err[256];
@@ -177,58 +192,116 @@ static int device_open(pr_app_t *app, pr_loop_t *loop, char *const *sets, int ns
         pr_log_error("%s", err);
         return rc;
     }
-    if ((rc = pr_device_create(&app->device, loop, &o)) < 0) {
+    if ((rc = pr_device_create(out, loop, &o)) < 0) {
         pr_log_error("cannot set up the actuators and safety floor: %s", pr_strerror(rc));
         return rc;
     }
-    pr_l_actuators_bind(pr_host_lua(app->host), app->device);
     return 0;
+}
+
+pr_app_env_t *pr_app_env_of(lua_State *L)
+{
+    pr_app_env_t *env;
+    lua_getfield(L, LUA_REGISTRYINDEX, ENV_KEY);
+    env = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    return env;
+}
+
+/* Build app (allocated, zeroed but for env) and run its main chunk. */
+static int create(pr_app_t *app, const char *path, pr_source_t *src, char *err,
+                  size_t errlen)
+{
+    pr_host_opts_t opts;
+    struct setup_args a = { path, app->env->sets, app->env->nsets, app->env, src };
+    const pr_source_file_t *main_file;
+    const char *text;
+    size_t len;
+    lua_State *L;
+    int rc;
+
+    pr_host_opts_default(&opts);
+    rc = pr_app_parse_sets(app->env->sets, app->env->nsets, &opts, err, errlen);
+    if (rc < 0) {
+        pr_log_error("%s", err);
+        return rc;
+    }
+    if (!src && (rc = pr_source_create(&app->own_src)) < 0)
+        return rc;
+    a.src = src = src ? src : app->own_src;
+    if ((rc = pr_host_create(&app->host, &opts, app->env->loop)) < 0 ||
+        (rc = pr_lua_open(app->host)) < 0)
+        goto err;
+    L = pr_host_lua(app->host);
+    if (app->env->device)
+        pr_l_actuators_bind(L, app->env->device);
+    lua_pushcfunction(L, setup);
+    lua_pushlightuserdata(L, &a);
+    if ((rc = pr_host_pcall(app->host, 1, 0, "configuring", path)) < 0)
+        goto err;
+    if ((rc = pr_source_get(src, path, &main_file)) < 0) {
+        snprintf(err, errlen, "cannot open %s: %s", path, pr_strerror(rc));
+        pr_log_error("%s", err);
+        return rc;
+    }
+    text = pr_source_chunk(main_file, &len);
+    if ((rc = pr_host_dobuffer(app->host, text, len, path)) < 0)
+        goto err;
+    return 0;
+err:
+    snprintf(err, errlen, "%s", app->host && *pr_host_last_error(app->host)
+                                    ? pr_host_last_error(app->host) : pr_strerror(rc));
+    return rc;
 }
 
 int pr_app_create(pr_app_t **out, pr_loop_t *loop, const char *path,
                   char *const *sets, int nsets)
 {
-    pr_host_opts_t opts;
+    pr_app_t *app = calloc(1, sizeof *app);
     char err[256];
-    struct setup_args a = { path, sets, nsets };
-    pr_app_t *app;
-    lua_State *L;
     int rc;
 
-    pr_host_opts_default(&opts);
-    rc = pr_app_parse_sets(sets, nsets, &opts, err, sizeof err);
-    if (rc < 0) {
-        pr_log_error("%s", err);
-        return rc;
-    }
-    app = calloc(1, sizeof *app);
     if (!app)
         return PR_ENOMEM;
-    rc = pr_host_create(&app->host, &opts, loop);
-    if (rc < 0)
-        goto err;
-    rc = pr_lua_open(app->host);
-    if (rc < 0)
-        goto err;
-    rc = device_open(app, loop, sets, nsets);
-    if (rc < 0)
-        goto err;
-    L = pr_host_lua(app->host);
-    lua_pushcfunction(L, setup);
-    lua_pushlightuserdata(L, &a);
-    rc = pr_host_pcall(app->host, 1, 0, "configuring", path);
-    if (rc < 0)
-        goto err;
-    rc = pr_host_dofile(app->host, path);
-    if (rc < 0)
-        goto err;
+    /* No env from the caller: the app carries one (the sets are read
+     * during creation only). */
+    app->own_env = (pr_app_env_t){ loop, sets, nsets, NULL, NULL };
+    app->env = &app->own_env;
+    if ((rc = device_open(&app->own_device, loop, sets, nsets)) < 0) {
+        free(app);
+        return rc;
+    }
+    app->own_env.device = app->own_device;
+    if ((rc = create(app, path, NULL, err, sizeof err)) < 0) {
+        pr_app_destroy(app);
+        return rc;
+    }
     *out = app;
     return 0;
-err:
-    pr_host_destroy(app->host);
-    pr_device_destroy(app->device);
-    free(app);
-    return rc;
+}
+
+int pr_app_create_in(pr_app_t **out, pr_app_env_t *env, const char *path,
+                     pr_source_t *src, char *err, size_t errlen)
+{
+    pr_app_t *app = calloc(1, sizeof *app);
+    char buf[256];
+    int rc;
+
+    if (!err || errlen == 0) {
+        err = buf;
+        errlen = sizeof buf;
+    }
+    if (!app) {
+        snprintf(err, errlen, "out of memory");
+        return PR_ENOMEM;
+    }
+    app->env = env;
+    if ((rc = create(app, path, src, err, errlen)) < 0) {
+        pr_app_destroy(app);
+        return rc;
+    }
+    *out = app;
+    return 0;
 }
 
 void pr_app_stop(pr_app_t *app) { pr_lua_run_stop_hooks(app->host); }
@@ -239,7 +312,8 @@ void pr_app_destroy(pr_app_t *app)
     if (!app)
         return;
     pr_host_destroy(app->host);
-    pr_device_destroy(app->device);
+    pr_source_destroy(app->own_src);
+    pr_device_destroy(app->own_device);
     free(app);
 }
 

@@ -10,6 +10,24 @@
 #include "loop.h"
 
 typedef struct pr_app pr_app_t;
+struct pr_reloader;
+struct pr_source;
+struct pr_device;
+
+/* What an app version gets from the process, as opposed to what it builds
+ * itself: the loop, the --set values, and the process-level services that
+ * must outlive every version (the reloader; the sensor sampler and the
+ * safety floor belong here too: created once by main.c, handed to each
+ * version, so a reload does not restart them).  Owned by the caller; it
+ * must outlive every app created with it.  Bindings reach it from Lua with
+ * pr_app_env_of(). */
+typedef struct pr_app_env {
+    pr_loop_t *loop;
+    char *const *sets;
+    int nsets;
+    struct pr_reloader *reloader;  /* set by pr_reloader_create; else NULL */
+    struct pr_device *device;      /* actuators + safety floor, or NULL */
+} pr_app_env_t;
 
 /* Split "key=value" into host options and the perch.config table.  Keys of
  * the host: lua.max_mb (memory ceiling, MiB), lua.budget (instructions per
@@ -23,6 +41,16 @@ int pr_app_parse_sets(char *const *sets, int nsets, pr_host_opts_t *opts,
  * (file:line for scripts); returns 0 or a PR_E* code. */
 int pr_app_create(pr_app_t **out, pr_loop_t *loop, const char *path,
                   char *const *sets, int nsets);
+/* The same within env, with the main chunk and required Lua files read
+ * through src (borrowed; must outlive the app): files it already holds are
+ * taken from memory, others are read and kept.  src NULL: the app keeps
+ * its own.  On failure err (may be NULL) gets the first line of the error,
+ * "app.lua:3: boom", which is also logged. */
+int pr_app_create_in(pr_app_t **out, pr_app_env_t *env, const char *path,
+                     struct pr_source *src, char *err, size_t errlen);
+/* The env of the app whose state L is; NULL outside an app. */
+pr_app_env_t *pr_app_env_of(lua_State *L);
+
 /* Run the on_stop hooks (newest first). */
 void pr_app_stop(pr_app_t *app);
 void pr_app_destroy(pr_app_t *app);

@@ -85,6 +85,7 @@ int luaopen_perch(lua_State *L)
     pr_l_models_open(L);
     pr_l_kernels_open(L);
     pr_l_actuators_open(L);
+    pr_l_reload_open(L);
     return 1;
 }
 

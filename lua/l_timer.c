@@ -28,6 +28,7 @@ typedef struct ltimer {
     int closed;
     double ms;
     int repeat;
+    int handed_over;       /* its phase went to a reloaded version's timer */
 } ltimer_t;
 
 static ltimer_t *check_timer(lua_State *L, int idx)
@@ -195,6 +196,42 @@ static int t_tostring(lua_State *L)
         lua_pushfstring(L, "perch.timer (%s %f ms, %s, %s)", tm->repeat ? "every" : "after",
                         tm->ms, pr_timer_active(&tm->t) ? "active" : "stopped", tm->cb.where);
     return 1;
+}
+
+/* ------------------------------------------------------ reload handoff */
+
+static int repeating(pr_res_t *r)
+{
+    ltimer_t *tm = (ltimer_t *)r;
+    return r->close == res_close && !tm->closed && pr_timer_active(&tm->t) &&
+           pr_timer_period(&tm->t) > 0;
+}
+
+size_t pr_l_timer_adopt_phases(pr_host_t *from, pr_host_t *to)
+{
+    size_t adopted = 0;
+
+    for (pr_res_t *o = pr_host_res_next(from, NULL); o; o = pr_host_res_next(from, o))
+        if (repeating(o))
+            ((ltimer_t *)o)->handed_over = 0;
+    /* Match by period, in creation order: the first 10 ms timer of the new
+     * version takes the phase of the first 10 ms timer of the old one. */
+    for (pr_res_t *r = pr_host_res_next(to, NULL); r; r = pr_host_res_next(to, r)) {
+        ltimer_t *tm = (ltimer_t *)r;
+        if (!repeating(r))
+            continue;
+        for (pr_res_t *o = pr_host_res_next(from, NULL); o; o = pr_host_res_next(from, o)) {
+            ltimer_t *old = (ltimer_t *)o;
+            if (!repeating(o) || old->handed_over ||
+                pr_timer_period(&old->t) != pr_timer_period(&tm->t))
+                continue;
+            old->handed_over = 1;
+            if (pr_timer_set_due(&tm->t, pr_timer_due(&old->t)) == 0)
+                adopted++;
+            break;
+        }
+    }
+    return adopted;
 }
 
 void pr_l_timer_open(lua_State *L)

@@ -37,6 +37,12 @@ void pr_l_actuators_bind(lua_State *L, struct pr_device *d);
 struct pr_lbuf;
 struct pr_npy;
 int pr_l_npy_load(lua_State *L, const char *path, struct pr_lbuf **out, struct pr_npy *hdr);
+/* After a reload: each active repeating timer of `to` takes the next
+ * deadline of the old version's timer with the same period (matched in
+ * creation order), so a periodic loop keeps its cadence across the swap.
+ * Returns how many were matched. */
+size_t pr_l_timer_adopt_phases(pr_host_t *from, pr_host_t *to);
+void pr_l_reload_open(lua_State *L);
 /* package.searchers entry for the embedded modules. */
 int pr_l_embed_searcher(lua_State *L);
 

@@ -32,6 +32,9 @@ struct pr_host {
     char mem_at[176];         /* " at file:line" of the first refusal */
 
     pr_host_stats_t st;
+    char last_error[256];     /* first line of the last error logged */
+    pr_host_error_fn on_cb_error;
+    void *on_cb_error_ud;
 };
 
 /* ------------------------------------------------------------- allocator */
@@ -316,6 +319,7 @@ void pr_host_destroy(pr_host_t *h)
 }
 
 lua_State *pr_host_lua(pr_host_t *h) { return h->L; }
+int pr_host_running(const pr_host_t *h) { return h->depth > 0; }
 pr_host_t *pr_host_of(lua_State *L) { return *(pr_host_t **)lua_getextraspace(L); }
 pr_loop_t *pr_host_loop(pr_host_t *h) { return h->loop; }
 const pr_host_opts_t *pr_host_opts(const pr_host_t *h) { return &h->opts; }
@@ -333,6 +337,30 @@ void pr_host_own(pr_host_t *h, pr_res_t *r)
     r->next = &h->resources;
     h->resources.prev->next = r;
     h->resources.prev = r;
+}
+
+pr_res_t *pr_host_res_next(pr_host_t *h, pr_res_t *r)
+{
+    r = r ? r->next : h->resources.next;
+    return r == &h->resources ? NULL : r;
+}
+
+void pr_host_on_callback_error(pr_host_t *h, pr_host_error_fn fn, void *ud)
+{
+    h->on_cb_error = fn;
+    h->on_cb_error_ud = ud;
+}
+
+const char *pr_host_last_error(const pr_host_t *h) { return h->last_error; }
+
+/* Keep the first line of a message for pr_host_last_error(). */
+static void note_error(pr_host_t *h, const char *msg)
+{
+    size_t n = msg ? strcspn(msg, "\n") : 0;
+    if (n >= sizeof h->last_error)
+        n = sizeof h->last_error - 1;
+    memcpy(h->last_error, msg ? msg : "", n);
+    h->last_error[n] = '\0';
 }
 
 void pr_host_disown(pr_host_t *h, pr_res_t *r)
@@ -409,6 +437,7 @@ static int call_with(pr_host_t *h, int nargs, int nresults, uint64_t limit,
     if (h->depth == 0)
         h->exceeded = 0;
     msg = lua_tolstring(L, -1, &len);
+    note_error(h, msg ? msg : "(no message)");
     if (rc == PR_ENOMEM && h->mem_refused) {
         pr_log_write(PR_LOG_ERROR, NULL, 0,
                      "%s%s%s failed: memory ceiling of %zu KiB reached%s (%s)",
@@ -477,23 +506,20 @@ int pr_host_call(pr_host_t *h, pr_callback_t *cb, int nargs, int nresults)
         pr_log_error("%s %s disabled after %d consecutive failures",
                      cb->what ? cb->what : "callback", cb->where, cb->failures);
     }
+    if (rc < 0 && h->on_cb_error)
+        h->on_cb_error(h, h->on_cb_error_ud);
     return rc;
 }
 
-int pr_host_dofile(pr_host_t *h, const char *path)
+/* Compile (the chunk left on the stack) and run under the load budget. */
+static int run_main(pr_host_t *h, int status, const char *path)
 {
     lua_State *L = h->L;
-    int status;
 
-    /* Compiling is not budgeted (no instructions run), but it allocates:
-     * count it as a call so the ceiling applies. */
-    h->depth++;
-    h->mem_refused = 0;
-    status = luaL_loadfile(L, path);
-    h->depth--;
     if (status != LUA_OK) {
         const char *msg = lua_tostring(L, -1);
         pr_log_write(PR_LOG_ERROR, NULL, 0, "load failed: %s", msg ? msg : path);
+        note_error(h, msg ? msg : path);
         lua_pop(L, 1);
         h->st.errors++;
         if (status == LUA_ERRMEM)
@@ -501,4 +527,30 @@ int pr_host_dofile(pr_host_t *h, const char *path)
         return status == LUA_ERRMEM ? PR_ENOMEM : PR_ESCRIPT;
     }
     return call_with(h, 0, 0, h->opts.load_budget, "main chunk", path);
+}
+
+int pr_host_dofile(pr_host_t *h, const char *path)
+{
+    int status;
+
+    /* Compiling is not budgeted (no instructions run), but it allocates:
+     * count it as a call so the ceiling applies. */
+    h->depth++;
+    h->mem_refused = 0;
+    status = luaL_loadfile(h->L, path);
+    h->depth--;
+    return run_main(h, status, path);
+}
+
+int pr_host_dobuffer(pr_host_t *h, const char *text, size_t len, const char *path)
+{
+    int status;
+
+    lua_pushfstring(h->L, "@%s", path);
+    h->depth++;
+    h->mem_refused = 0;
+    status = luaL_loadbuffer(h->L, text, len, lua_tostring(h->L, -1));
+    h->depth--;
+    lua_remove(h->L, -2);  /* the chunk name */
+    return run_main(h, status, path);
 }

@@ -82,6 +82,8 @@ int pr_host_create(pr_host_t **out, const pr_host_opts_t *opts, pr_loop_t *loop)
 void pr_host_destroy(pr_host_t *h);
 
 lua_State *pr_host_lua(pr_host_t *h);
+/* 1 while a call into this host's Lua is in progress (C called from Lua). */
+int pr_host_running(const pr_host_t *h);
 pr_host_t *pr_host_of(lua_State *L);    /* works from any coroutine */
 pr_loop_t *pr_host_loop(pr_host_t *h);
 void pr_host_stats(const pr_host_t *h, pr_host_stats_t *st);
@@ -89,6 +91,9 @@ const pr_host_opts_t *pr_host_opts(const pr_host_t *h);
 
 void pr_host_own(pr_host_t *h, pr_res_t *res);
 void pr_host_disown(pr_host_t *h, pr_res_t *res);
+/* Walk the registered resources, oldest first: NULL gives the first, the
+ * last gives NULL.  Do not own or disown while walking. */
+pr_res_t *pr_host_res_next(pr_host_t *h, pr_res_t *res);
 
 /* Call the function below `nargs` arguments on top of the stack.  On success
  * leaves nresults results and returns 0; on failure pops everything, logs
@@ -106,8 +111,21 @@ void pr_callback_unset(lua_State *L, pr_callback_t *cb);
  * failure accounting that may disable it. */
 int pr_host_call(pr_host_t *h, pr_callback_t *cb, int nargs, int nresults);
 
+/* Called after a callback (pr_host_call) failed, once its failure is
+ * counted: the reloader watches a new version's health this way.  It runs
+ * while the host call is still unwinding, so it must not destroy the host;
+ * defer anything heavy.  One hook per host; fn NULL removes it. */
+typedef void (*pr_host_error_fn)(pr_host_t *h, void *ud);
+void pr_host_on_callback_error(pr_host_t *h, pr_host_error_fn fn, void *ud);
+
+/* First line of the last error logged by a call into this host ("app.lua:3:
+ * boom"), "" if none.  Valid until the next call. */
+const char *pr_host_last_error(const pr_host_t *h);
+
 /* Load and run a file as a main chunk under the load budget.  A syntax error
  * is logged with file:line.  Returns 0 or PR_ESCRIPT/PR_EBUDGET/PR_ENOMEM. */
 int pr_host_dofile(pr_host_t *h, const char *path);
+/* The same for a chunk already in memory; path names it in messages. */
+int pr_host_dobuffer(pr_host_t *h, const char *text, size_t len, const char *path);
 
 #endif

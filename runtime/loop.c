@@ -205,6 +205,19 @@ void pr_timer_set_weak(pr_timer_t *t, int weak)
 }
 
 size_t pr_loop_active_timers(const pr_loop_t *loop) { return loop->n - loop->nweak; }
+int64_t pr_timer_due(const pr_timer_t *t) { return t->due_ns; }
+int64_t pr_timer_period(const pr_timer_t *t) { return t->period_ns; }
+
+int pr_timer_set_due(pr_timer_t *t, int64_t due_ns)
+{
+    if (!pr_timer_active(t))
+        return PR_EINVAL;
+    t->due_ns = due_ns;
+    sift_down(t->loop, t->heap_idx);
+    sift_up(t->loop, t->heap_idx);
+    return 0;
+}
+
 
 /* Run every timer that is due.  Bounded by the number of timers active on
  * entry, so a callback that restarts itself with a zero delay cannot keep

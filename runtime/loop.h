@@ -82,6 +82,13 @@ int pr_timer_active(const pr_timer_t *t);
  * not keep an app alive that has nothing else to do).  Call after
  * pr_timer_init(); may change while the timer is active. */
 void pr_timer_set_weak(pr_timer_t *t, int weak);
+/* Next deadline (absolute CLOCK_MONOTONIC ns) and period (ns; 0: one-shot). */
+int64_t pr_timer_due(const pr_timer_t *t);
+int64_t pr_timer_period(const pr_timer_t *t);
+/* Move an active timer's next deadline to due_ns, keeping its period (a
+ * reload hands a repeating timer's phase to its successor this way).
+ * PR_EINVAL if the timer is not active. */
+int pr_timer_set_due(pr_timer_t *t, int64_t due_ns);
 
 /* ------------------------------------------------------------ fd watchers
  *

@@ -1,10 +1,12 @@
 /* main.c - the perch command line: run, check, version, help. */
 #include "app.h"
+#include "device.h"
 #include "error.h"
 #include "host.h"
 #include "kernels.h"
 #include "log.h"
 #include "loop.h"
+#include "reload.h"
 #include "version.h"
 
 #include <errno.h>
@@ -38,7 +40,10 @@ static const char usage_text[] =
     "                          (1), safety.period_ms (1000)\n"
     "  --log-level LEVEL       debug, info, warn or error (default info)\n"
     "  --dry-run               write no actuator (cpufreq), log what would be\n"
-    "                          written (also --set actuators.dry_run=true)\n";
+    "                          written (also --set actuators.dry_run=true)\n"
+    "  --no-watch              do not reload when the app's files change\n"
+    "                          (same as --set reload.watch=false; SIGHUP\n"
+    "                          still reloads)\n";
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -59,6 +64,14 @@ static void on_signal(int signum, void *ud)
     struct run_state *rs = ud;
     rs->why = signum == SIGINT ? "SIGINT" : "SIGTERM";
     pr_loop_stop(rs->loop);
+}
+
+static void on_hup(int signum, void *ud)
+{
+    pr_reloader_t **reloader = ud;
+    (void)signum;
+    if (*reloader)  /* NULL while the first version loads */
+        pr_reloader_request(*reloader, "SIGHUP");
 }
 
 static void on_duration(pr_timer_t *t, void *ud)
@@ -87,7 +100,13 @@ static int cmd_run(int argc, char **argv)
     int nsets = 0, rc = 0;
     struct run_state rs = { NULL, 0, NULL };
     pr_host_opts_t opts;
+    pr_reload_opts_t ropts;
+    pr_app_env_t env = { NULL, NULL, 0, NULL, NULL };
+    pr_device_opts_t dopts;
+    pr_device_t *device = NULL;
+    pr_reloader_t *reloader = NULL;
     pr_app_t *app = NULL;
+    int no_watch = 0;
     pr_timer_t duration;
     char err[256];
     double t0;
@@ -119,6 +138,8 @@ static int cmd_run(int argc, char **argv)
         } else if (!strcmp(a, "--dry-run")) {
             static char dry[] = "actuators.dry_run=true";
             sets[nsets++] = dry;   /* argv[i] itself frees the slot */
+        } else if (!strcmp(a, "--no-watch")) {
+            no_watch = 1;
         } else if (a[0] == '-' && a[1] != '\0') {
             return free(sets), usage_error("unknown option '%s'", a);
         } else if (!path) {
@@ -132,6 +153,11 @@ static int cmd_run(int argc, char **argv)
     pr_host_opts_default(&opts);
     if (pr_app_parse_sets(sets, nsets, &opts, err, sizeof err) < 0)
         return free(sets), usage_error("%s", err);
+    pr_reload_opts_default(&ropts);
+    if (pr_reload_parse_sets(sets, nsets, &ropts, err, sizeof err) < 0)
+        return free(sets), usage_error("%s", err);
+    if (no_watch)
+        ropts.watch = 0;
 
     if (pr_kernels_init(err, sizeof err) < 0) {
         pr_log_error("%s", err);
@@ -147,13 +173,26 @@ static int cmd_run(int argc, char **argv)
     }
     pr_loop_on_signal(rs.loop, SIGINT, on_signal, &rs);
     pr_loop_on_signal(rs.loop, SIGTERM, on_signal, &rs);
+    pr_loop_on_signal(rs.loop, SIGHUP, on_hup, &reloader);
     pr_timer_init(&duration, on_duration, &rs);
     if (rs.duration > 0)
         pr_timer_start(rs.loop, &duration, rs.duration, 0);
 
     t0 = pr_time_now();
-    if (pr_app_create(&app, rs.loop, path, sets, nsets) < 0) {
+    /* The actuators and the safety floor belong to the process: every
+     * version of the app shares them, so a reload never lifts the floor. */
+    pr_device_opts_default(&dopts);
+    pr_device_parse_sets(sets, nsets, &dopts, err, sizeof err);  /* checked above */
+    if ((rc = pr_device_create(&device, rs.loop, &dopts)) < 0) {
+        pr_log_error("cannot set up the actuators and safety floor: %s", pr_strerror(rc));
+        pr_loop_destroy(rs.loop);
+        free(sets);
+        return 1;
+    }
+    env = (pr_app_env_t){ rs.loop, sets, nsets, NULL, device };
+    if (pr_reloader_create(&reloader, &env, path, &ropts) < 0) {
         pr_log_error("%s: not started", path);
+        pr_device_destroy(device);
         pr_loop_destroy(rs.loop);
         free(sets);
         return 1;
@@ -164,6 +203,7 @@ static int cmd_run(int argc, char **argv)
     else if (!rs.why)
         rs.why = "perch.stop()";
     pr_timer_stop(&duration);
+    app = pr_reloader_app(reloader);
     pr_app_stop(app);
     {
         pr_host_stats_t st;
@@ -176,7 +216,16 @@ static int cmd_run(int argc, char **argv)
                     (unsigned long long)st.mem_errors, (unsigned long long)st.disabled,
                     st.mem_peak >> 10);
     }
-    pr_app_destroy(app);
+    {
+        pr_reload_stats_t st;
+        pr_reloader_stats(reloader, &st);
+        if (st.attempts || st.unchanged)
+            pr_log_info("%s: reloads: %llu ok, %llu failed, %llu rolled back; version %llu",
+                        path, (unsigned long long)st.ok, (unsigned long long)st.failed,
+                        (unsigned long long)st.rolled_back, (unsigned long long)st.version);
+    }
+    pr_reloader_destroy(reloader);
+    pr_device_destroy(device);
     pr_loop_destroy(rs.loop);
     free(sets);
     return 0;
