@@ -34,5 +34,7 @@ struct pr_npy;
 int pr_l_npy_load(lua_State *L, const char *path, struct pr_lbuf **out, struct pr_npy *hdr);
 /* package.searchers entry for the embedded modules. */
 int pr_l_embed_searcher(lua_State *L);
+/* 1 if `name` ("perch.policy") is an embedded module. */
+int pr_l_embed_has(const char *name);
 
 #endif
