@@ -65,7 +65,7 @@ return policy.new{
     local st = levels:step(prev and prev.level_state, temp, inputs.time)
     local level, why = st.level, nil
     if temp == nil then
-      why = ("%s: at least %s"):format(policy.unknown(inputs, "temp"), params.unknown_level)
+      why = ("%s: %s (at least %s)"):format(policy.unknown(inputs, "temp"), level, params.unknown_level)
     else
       why = ("%.1f°C (crit %.0f%s): %s"):format(temp, crit, inputs.temp_crit and "" or " assumed", level)
     end
