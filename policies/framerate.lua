@@ -22,12 +22,9 @@ local policy = require "perch.policy"
 
 local BANDS = { "high", "mid", "low", "critical" }
 
-local function pct(default, doc)
-  return { type = "number", min = 0, max = 100, default = default, doc = doc }
-end
-local function fps(default, doc)
-  return { type = "number", min = 0, max = 120, default = default, doc = doc }
-end
+local num = policy.num
+local function pct(default, doc) return num(0, 100, default, doc) end
+local function fps(default, doc) return num(0, 120, default, doc) end
 
 return policy.new{
   name = "framerate",
@@ -36,14 +33,10 @@ return policy.new{
     high_pct = pct(60, "above this charge (%): the full table"),
     mid_pct = pct(30, "from this charge up to high_pct: 5-10 fps"),
     low_pct = pct(15, "from this charge up to mid_pct: fps_low; below: fps_critical"),
-    hysteresis_pct = { type = "number", min = 0, max = 20, default = 2,
-                       doc = "how far (%) past an edge the charge must climb to move up a band" },
-    dwell_s = { type = "number", min = 0, max = 3600, default = 60,
-                doc = "least time (s) in a battery band before moving up" },
-    motion_high = { type = "number", min = 0, max = 1, default = 0.05,
-                    doc = "fraction of the frame changed that counts as high motion" },
-    motion_hold_s = { type = "number", min = 0, max = 600, default = 10,
-                      doc = "motion stays high this long (s) after the last high frame" },
+    hysteresis_pct = num(0, 20, 2, "how far (%) past an edge the charge must climb to move up a band"),
+    dwell_s = num(0, 3600, 60, "least time (s) in a battery band before moving up"),
+    motion_high = num(0, 1, 0.05, "fraction of the frame changed that counts as high motion"),
+    motion_hold_s = num(0, 600, 10, "motion stays high this long (s) after the last high frame"),
     fps_active_motion = fps(15, "> high_pct, user active, high motion"),
     fps_active = fps(10, "> high_pct, user active, low motion"),
     fps_idle_motion = fps(10, "> high_pct, user not active, high motion"),
@@ -60,23 +53,10 @@ return policy.new{
   end,
   decide = function(inputs, params, prev)
     local t = inputs.time
-    local notes = {}
-    local battery = inputs.battery
-    if battery == nil then
-      local mains = inputs.on_ac or inputs.charging
-      battery = mains and 100 or (params.low_pct + params.mid_pct) / 2
-      notes[#notes + 1] = policy.unknown(inputs, "battery") .. (mains and ", on mains: as > 60%" or ": as 15-30%")
-    end
-    local bands = policy.levels{
-      names = BANDS, higher_is_worse = false, hysteresis = params.hysteresis_pct, dwell = params.dwell_s,
-      classify = function(b)
-        if b > params.high_pct then return 1 end
-        if b >= params.mid_pct then return 2 end
-        if b >= params.low_pct then return 3 end
-        return 4
-      end,
-    }
-    local st = bands:step(prev and prev.band_state, battery, t)
+    local st, note = policy.charge_band(prev and prev.band_state, inputs,
+      { params.high_pct, params.mid_pct, params.low_pct },
+      { names = BANDS, hysteresis = params.hysteresis_pct, dwell = params.dwell_s })
+    local notes = { note }
 
     local active = inputs.user_active
     if active == nil then

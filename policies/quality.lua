@@ -12,12 +12,9 @@ local policy = require "perch.policy"
 local BANDS = { "full", "medium", "low", "emergency" }
 local LINKS = { "good", "fair", "poor" }
 
-local function q(default, doc)
-  return { type = "integer", min = 1, max = 100, default = default, doc = doc }
-end
-local function pct(default, doc)
-  return { type = "number", min = 0, max = 100, default = default, doc = doc }
-end
+local num = policy.num
+local function q(default, doc) return policy.int(1, 100, default, doc) end
+local function pct(default, doc) return num(0, 100, default, doc) end
 
 return policy.new{
   name = "quality",
@@ -26,20 +23,16 @@ return policy.new{
     medium_pct = pct(60, "at or below this charge (%): q_medium"),
     low_pct = pct(30, "below this charge (%): q_low"),
     emergency_pct = pct(15, "below this charge (%): q_emergency"),
-    hysteresis_pct = { type = "number", min = 0, max = 20, default = 2,
-                       doc = "how far (%) past an edge the charge must climb to move up a band" },
+    hysteresis_pct = num(0, 20, 2, "how far (%) past an edge the charge must climb to move up a band"),
     q_default = q(85, "quality with a good battery"),
     q_medium = q(75, "quality on a medium battery"),
     q_low = q(60, "quality on a low battery"),
     q_emergency = q(40, "quality below emergency_pct"),
-    link_poor = { type = "number", min = 0, max = 1, default = 0.3, doc = "link_quality below this is poor" },
-    link_fair = { type = "number", min = 0, max = 1, default = 0.7, doc = "link_quality below this is fair" },
-    dwell_s = { type = "number", min = 0, max = 3600, default = 60,
-                doc = "least time (s) in a battery or link band before quality may rise" },
-    link_tau_s = { type = "number", min = 0, max = 600, default = 10,
-                   doc = "EWMA time constant (s) of link_quality; 0 = raw" },
-    link_hysteresis = { type = "number", min = 0, max = 0.5, default = 0.05,
-                        doc = "how far past an edge link_quality must climb to count as better" },
+    link_poor = num(0, 1, 0.3, "link_quality below this is poor"),
+    link_fair = num(0, 1, 0.7, "link_quality below this is fair"),
+    dwell_s = num(0, 3600, 60, "least time (s) in a battery or link band before quality may rise"),
+    link_tau_s = num(0, 600, 10, "EWMA time constant (s) of link_quality; 0 = raw"),
+    link_hysteresis = num(0, 0.5, 0.05, "how far past an edge link_quality must climb to count as better"),
     q_link_poor = q(50, "cap on a poor link"),
     q_link_fair = q(70, "cap on a fair (or unknown) link"),
   },
@@ -50,23 +43,10 @@ return policy.new{
     if p.link_poor > p.link_fair then return "link_poor must not be above link_fair" end
   end,
   decide = function(inputs, params, prev)
-    local notes = {}
-    local battery = inputs.battery
-    if battery == nil then
-      local mains = inputs.on_ac or inputs.charging
-      battery = mains and 100 or (params.emergency_pct + params.low_pct) / 2
-      notes[#notes + 1] = policy.unknown(inputs, "battery") .. (mains and ", on mains: as full" or ": as low")
-    end
-    local bands = policy.levels{
-      names = BANDS, higher_is_worse = false, hysteresis = params.hysteresis_pct, dwell = params.dwell_s,
-      classify = function(b)
-        if b > params.medium_pct then return 1 end
-        if b >= params.low_pct then return 2 end
-        if b >= params.emergency_pct then return 3 end
-        return 4
-      end,
-    }
-    local st = bands:step(prev and prev.band_state, battery, inputs.time)
+    local st, note = policy.charge_band(prev and prev.band_state, inputs,
+      { params.medium_pct, params.low_pct, params.emergency_pct },
+      { names = BANDS, hysteresis = params.hysteresis_pct, dwell = params.dwell_s })
+    local notes = { note }
     local value = ({ params.q_default, params.q_medium, params.q_low, params.q_emergency })[st.index]
     local why = ("battery %s (%s): %d"):format(
       inputs.battery and ("%.0f%%"):format(inputs.battery) or "?", st.level, value)

@@ -237,6 +237,37 @@ end
 
 function M.is(x) return getmetatable(x) == Policy end
 
+-- Schema entries in one line: num(min, max, default, doc), int(...).
+function M.num(min, max, default, doc) return { type = "number", min = min, max = max, default = default, doc = doc } end
+function M.int(min, max, default, doc) return { type = "integer", min = min, max = max, default = default, doc = doc } end
+
+-- charge_band(prev, inputs, edges, opts) -> levels state, note
+-- The battery bands of the frame-rate and quality tables: above edges[1]
+-- is band 1, from edges[2] up to edges[1] (both included) band 2, from
+-- edges[3] band 3, below it band 4.  A band falls at once and rises only
+-- opts.hysteresis past its edge and after opts.dwell seconds in it.  An
+-- unknown charge counts as band 1 on mains and band 3 otherwise; note
+-- says so (nil when the charge is known).  opts.names names the bands.
+function M.charge_band(prev, inputs, edges, opts)
+  local b, note = inputs.battery, nil
+  if b == nil then
+    local mains = inputs.on_ac or inputs.charging
+    b = mains and 100 or (edges[2] + edges[3]) / 2
+    note = ("%s%s: as %s"):format(M.unknown(inputs, "battery"), mains and ", on mains" or "",
+                                   opts.names[mains and 1 or 3])
+  end
+  local bands = H.levels{
+    names = opts.names, higher_is_worse = false, hysteresis = opts.hysteresis, dwell = opts.dwell,
+    classify = function(x)
+      if x > edges[1] then return 1 end
+      if x >= edges[2] then return 2 end
+      if x >= edges[3] then return 3 end
+      return 4
+    end,
+  }
+  return bands:step(prev, b, inputs.time), note
+end
+
 -- "temp unknown (stuck)": for the why of a policy that met a nil input.
 function M.unknown(inputs, field)
   local why = type(inputs.stale) == "table" and inputs.stale[field] or "missing"
