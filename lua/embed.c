@@ -22,6 +22,9 @@
     extern const char sym##_start[], sym##_end[]
 
 EMBED(perch_test_lua, "lua/perch/test.lua");
+EMBED(perch_hysteresis_lua, "lua/perch/hysteresis.lua");
+EMBED(perch_policy_lua, "lua/perch/policy.lua");
+EMBED(perch_sim_lua, "lua/perch/sim.lua");
 EMBED(perch_plot_lua, "lua/perch/plot.lua");
 
 static const struct {
@@ -30,8 +33,21 @@ static const struct {
     const char *start, *end;
 } modules[] = {
     { "perch.test", "@lua/perch/test.lua", perch_test_lua_start, perch_test_lua_end },
+    { "perch.hysteresis", "@lua/perch/hysteresis.lua", perch_hysteresis_lua_start,
+      perch_hysteresis_lua_end },
+    { "perch.policy", "@lua/perch/policy.lua", perch_policy_lua_start, perch_policy_lua_end },
+    { "perch.sim", "@lua/perch/sim.lua", perch_sim_lua_start, perch_sim_lua_end },
     { "perch.plot", "@lua/perch/plot.lua", perch_plot_lua_start, perch_plot_lua_end },
 };
+
+int pr_l_embed_has(const char *name)
+{
+    for (size_t i = 0; i < sizeof modules / sizeof modules[0]; i++) {
+        if (strcmp(modules[i].name, name) == 0)
+            return 1;
+    }
+    return 0;
+}
 
 int pr_l_embed_searcher(lua_State *L)
 {

@@ -60,6 +60,29 @@ void pr_lua_run_stop_hooks(pr_host_t *h)
     lua_setfield(L, LUA_REGISTRYINDEX, STOP_HOOKS);
 }
 
+/* perch.<name> for an embedded Lua module perch.<name> (perch.policy, ...):
+ * required on first use and cached in the table, so scripts need no require
+ * and the modules cost nothing until used.  Other absent keys stay nil. */
+static int l_index(lua_State *L)
+{
+    char name[64];
+    size_t len;
+    const char *k = lua_type(L, 2) == LUA_TSTRING ? lua_tolstring(L, 2, &len) : NULL;
+
+    if (!k || len > sizeof name - 7)
+        return 0;
+    snprintf(name, sizeof name, "perch.%s", k);
+    if (!pr_l_embed_has(name))
+        return 0;
+    lua_getglobal(L, "require");
+    lua_pushstring(L, name);
+    lua_call(L, 1, 1);
+    lua_pushvalue(L, 2);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, 1);
+    return 1;
+}
+
 static const luaL_Reg perch_funcs[] = {
     { "now", l_now },
     { "stop", l_stop },
@@ -86,6 +109,10 @@ int luaopen_perch(lua_State *L)
     pr_l_kernels_open(L);
     pr_l_actuators_open(L);
     pr_l_reload_open(L);
+    lua_newtable(L);
+    lua_pushcfunction(L, l_index);
+    lua_setfield(L, -2, "__index");
+    lua_setmetatable(L, -2);
     return 1;
 }
 

@@ -45,5 +45,7 @@ size_t pr_l_timer_adopt_phases(pr_host_t *from, pr_host_t *to);
 void pr_l_reload_open(lua_State *L);
 /* package.searchers entry for the embedded modules. */
 int pr_l_embed_searcher(lua_State *L);
+/* 1 if `name` ("perch.policy") is an embedded module. */
+int pr_l_embed_has(const char *name);
 
 #endif

@@ -1,4 +1,4 @@
-/* main.c - the perch command line: run, check, version, help. */
+/* main.c - the perch command line: run, check, sim, version, help. */
 #include "app.h"
 #include "device.h"
 #include "error.h"
@@ -7,6 +7,7 @@
 #include "log.h"
 #include "loop.h"
 #include "reload.h"
+#include "perch.h"
 #include "version.h"
 
 #include <errno.h>
@@ -25,6 +26,9 @@ static const char usage_text[] =
     "                          nothing is left to do\n"
     "  check APP.lua...        compile apps without running them; exit 1 and\n"
     "                          print file:line on the first error\n"
+    "  sim POLICY.lua... --trace TRACE.csv [--out CSV] [--plot SVG]\n"
+    "      [--compare OTHER.lua]...  replay a sensor trace through policies on a\n"
+    "                          simulated clock; `perch sim --help` for more\n"
     "  version                 print the version\n"
     "  help                    print this help\n"
     "\n"
@@ -253,6 +257,54 @@ static int cmd_check(int argc, char **argv)
     return failed;
 }
 
+/* The sim itself is Lua (lua/perch/sim.lua): replaying a trace is running
+ * the policies, and they are Lua.  One host, no loop activity, no budget
+ * (a 24-hour trace is one long call) and a ceiling large enough for the
+ * decisions of a day at 1 s steps. */
+static int cmd_sim(int argc, char **argv)
+{
+    pr_host_opts_t opts;
+    pr_loop_t *loop = NULL;
+    pr_host_t *h = NULL;
+    lua_State *L;
+    int rc;
+
+    pr_host_opts_default(&opts);
+    opts.budget = opts.load_budget = 0;
+    opts.max_bytes = (size_t)2048 << 20;
+    if ((rc = pr_loop_create(&loop)) < 0 || (rc = pr_host_create(&h, &opts, loop)) < 0 ||
+        (rc = pr_lua_open(h)) < 0) {
+        pr_log_error("sim: cannot start: %s", pr_strerror(rc));
+        rc = 1;
+        goto out;
+    }
+    L = pr_host_lua(h);
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "perch.sim");
+    if (pr_host_pcall(h, 1, 1, "loading", "perch.sim") < 0) {
+        rc = 1;
+        goto out;
+    }
+    lua_getfield(L, -1, "main");
+    lua_remove(L, -2);
+    lua_createtable(L, argc - 2, 0);
+    for (int i = 2; i < argc; i++) {
+        lua_pushstring(L, argv[i]);
+        lua_rawseti(L, -2, i - 1);
+    }
+    if (pr_host_pcall(h, 1, 1, "sim", NULL) < 0) {
+        rc = 1;
+        goto out;
+    }
+    rc = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : 1;
+    lua_pop(L, 1);
+out:
+    fflush(stdout);
+    pr_host_destroy(h);
+    pr_loop_destroy(loop);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     const char *cmd = argc > 1 ? argv[1] : NULL;
@@ -264,6 +316,8 @@ int main(int argc, char **argv)
         return cmd_run(argc, argv);
     if (!strcmp(cmd, "check"))
         return cmd_check(argc, argv);
+    if (!strcmp(cmd, "sim"))
+        return cmd_sim(argc, argv);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("perch %s (%s)\n", PERCH_VERSION, LUA_RELEASE);
         return 0;
