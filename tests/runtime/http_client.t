@@ -13,6 +13,8 @@
 # (nonexistent.invalid would be sent to the configured nameserver).
 . "$(dirname "$0")/lib.sh"
 plan 10
+# libcurl honours http_proxy: keep a proxy of the environment out of loopback.
+export no_proxy=127.0.0.1 NO_PROXY=127.0.0.1
 
 /usr/bin/python3 "$(dirname "$0")/http_upstream.py" --lifetime 120 >"$TMP/port" 2>"$TMP/server.err" &
 SERVER=$!
