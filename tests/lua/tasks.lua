@@ -64,7 +64,7 @@ local long = perch.spawn(function()
   for _ = 1, 20 do
     for _ = 1, 200000 do end   -- ~0.6M instructions: under one 5M budget
     slices = slices + 1
-    perch.sleep(0)
+    perch.sleep(10)          -- 20 slices take at least 200 ms
   end
   return slices
 end)
@@ -96,7 +96,8 @@ perch.spawn(function()
   t.ok(ok3 == nil and msg3 == "task cancelled" and code3 == "cancelled", "join of a cancelled task")
 
 
-  -- A real wait in join(): long takes 20 slices of ~0.6M instructions.
+  -- A real wait in join(): long takes 20 slices of ~0.6M instructions, at
+  -- least 200 ms; this runs about 40 ms after the start.
   t.is(long:status(), "waiting", "the long task is still going")
   local ok4, n = long:join()
   t.ok(ok4 and n == 20, "join waited for 20 slices (12M instructions, 5M budget each)")
