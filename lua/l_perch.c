@@ -101,6 +101,8 @@ int luaopen_perch(lua_State *L)
     lua_newtable(L);
     lua_setfield(L, -2, "config");
     pr_l_timer_open(L);
+    pr_l_task_open(L);
+    pr_l_http_open(L);
     pr_l_log_open(L);
     pr_l_buffer_open(L);
     pr_l_npy_open(L);

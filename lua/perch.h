@@ -21,6 +21,8 @@ int luaopen_perch(lua_State *L);
 
 /* Parts of the library: each adds its functions to the table on top. */
 void pr_l_timer_open(lua_State *L);
+void pr_l_task_open(lua_State *L);
+void pr_l_http_open(lua_State *L);
 void pr_l_log_open(lua_State *L);
 void pr_l_kernels_open(lua_State *L);
 void pr_l_buffer_open(lua_State *L);

@@ -18,6 +18,8 @@ struct pr_host {
     pr_host_opts_t opts;
     pr_res_t resources;       /* sentinel of the owned-resource list */
 
+    lua_State *running;       /* thread a pr_host_resume() runs, else NULL */
+
     /* budget */
     int depth;                /* nesting of host calls; 0: no Lua running */
     int step;                 /* count-hook granularity, instructions */
@@ -41,14 +43,16 @@ struct pr_host {
 
 /* Remember where the script was when the ceiling was first hit: Lua calls
  * no message handler for memory errors, so there is no traceback to carry
- * the place.  Reading the main thread's stack allocates nothing; from a
- * coroutine this names the line that resumed it. */
+ * the place.  Reading a stack allocates nothing.  The thread read is the
+ * main one, or the task being resumed; from a coroutine of the script's own
+ * this names the line that resumed it. */
 static void note_refusal(pr_host_t *h)
 {
+    lua_State *L = h->running ? h->running : h->L;
     lua_Debug ar;
     h->mem_at[0] = '\0';
-    for (int level = 0; level < 8 && lua_getstack(h->L, level, &ar); level++) {
-        if (lua_getinfo(h->L, "Sl", &ar) && ar.currentline > 0) {
+    for (int level = 0; level < 8 && lua_getstack(L, level, &ar); level++) {
+        if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
             snprintf(h->mem_at, sizeof h->mem_at, " at %s:%d", ar.short_src, ar.currentline);
             return;
         }
@@ -389,17 +393,10 @@ static int msgh(lua_State *L)
     return 1;
 }
 
-static int call_with(pr_host_t *h, int nargs, int nresults, uint64_t limit,
-                     const char *what, const char *where)
+/* Start a host call (or join the one in progress: nested calls share its
+ * budget). */
+static void call_begin(pr_host_t *h, uint64_t limit)
 {
-    lua_State *L = h->L;
-    int base = lua_gettop(L) - nargs;  /* index of the function */
-    int status, rc;
-    size_t len;
-    const char *msg;
-
-    lua_pushcfunction(L, msgh);
-    lua_insert(L, base);
     if (h->depth++ == 0) {
         h->used = 0;
         h->limit = limit;
@@ -408,21 +405,26 @@ static int call_with(pr_host_t *h, int nargs, int nresults, uint64_t limit,
         h->mem_refused = 0;
     }
     h->st.calls++;
-    status = lua_pcall(L, nargs, nresults, base);
-    if (--h->depth == 0 && h->exceeded && h->opts.budget)
-        lua_sethook(L, budget_hook, LUA_MASKCOUNT, h->step);
-    if (status == LUA_OK && !(h->exceeded && h->depth == 0)) {
-        lua_remove(L, base);
-        return 0;
+}
+
+/* End a host call.  Returns 1 if the outermost call ran out of budget. */
+static int call_end(pr_host_t *h, lua_State *co)
+{
+    if (--h->depth == 0 && h->exceeded && h->opts.budget) {
+        lua_sethook(h->L, budget_hook, LUA_MASKCOUNT, h->step);
+        if (co)
+            lua_sethook(co, budget_hook, LUA_MASKCOUNT, h->step);
     }
-    if (status == LUA_OK) {
-        /* The abort was caught by a pcall whose result went straight back
-         * to C (`return pcall(runaway)`): no instruction was left to raise
-         * again, but the callback did run away, so it fails all the same. */
-        lua_settop(L, base);  /* keep the msgh slot, drop the results */
-        lua_pushfstring(L, "%s: instruction budget exceeded (%I instructions; "
-                        "the script caught the error)", h->abort_at, (lua_Integer)h->limit);
-    }
+    return h->exceeded && h->depth == 0;
+}
+
+/* Count and log a failed call whose message (with traceback) is on top of
+ * h->L; pops it.  Returns the PR_E* code. */
+static int call_failed(pr_host_t *h, int status, const char *what, const char *where)
+{
+    size_t len;
+    const char *msg = lua_tolstring(h->L, -1, &len);
+    int rc;
 
     h->st.errors++;
     if (h->exceeded) {
@@ -436,7 +438,6 @@ static int call_with(pr_host_t *h, int nargs, int nresults, uint64_t limit,
     }
     if (h->depth == 0)
         h->exceeded = 0;
-    msg = lua_tolstring(L, -1, &len);
     note_error(h, msg ? msg : "(no message)");
     if (rc == PR_ENOMEM && h->mem_refused) {
         pr_log_write(PR_LOG_ERROR, NULL, 0,
@@ -448,9 +449,85 @@ static int call_with(pr_host_t *h, int nargs, int nresults, uint64_t limit,
                      what ? what : "Lua call", where ? " " : "", where ? where : "",
                      msg ? msg : "(no message)");
     }
-    lua_settop(L, base - 1);
+    lua_pop(h->L, 1);
     if (h->depth == 0)
-        lua_gc(L, LUA_GCCOLLECT, 0);  /* give back what a failed call left */
+        lua_gc(h->L, LUA_GCCOLLECT, 0);  /* give back what a failed call left */
+    return rc;
+}
+
+/* Message of a budget abort the script caught with a pcall whose result
+ * went straight back to C (`return pcall(runaway)`): no instruction was
+ * left to raise again, but the code did run away, so it fails all the same. */
+static void push_caught_abort(pr_host_t *h, lua_State *L)
+{
+    lua_pushfstring(L, "%s: instruction budget exceeded (%I instructions; "
+                    "the script caught the error)", h->abort_at, (lua_Integer)h->limit);
+}
+
+static int call_with(pr_host_t *h, int nargs, int nresults, uint64_t limit,
+                     const char *what, const char *where)
+{
+    lua_State *L = h->L;
+    int base = lua_gettop(L) - nargs;  /* index of the function */
+    int status, ran_away, rc;
+
+    lua_pushcfunction(L, msgh);
+    lua_insert(L, base);
+    call_begin(h, limit);
+    status = lua_pcall(L, nargs, nresults, base);
+    ran_away = call_end(h, NULL);
+    if (status == LUA_OK && !ran_away) {
+        lua_remove(L, base);
+        return 0;
+    }
+    if (status == LUA_OK) {
+        lua_settop(L, base);  /* keep the msgh slot, drop the results */
+        push_caught_abort(h, L);
+    }
+    rc = call_failed(h, status, what, where);
+    lua_settop(L, base - 1);
+    return rc;
+}
+
+int pr_host_resume(pr_host_t *h, lua_State *co, int nargs, int *nres,
+                   const char *what, const char *where)
+{
+    lua_State *prev = h->running;
+    int status, ran_away, rc;
+
+    call_begin(h, h->opts.budget);
+    h->running = co;
+    status = lua_resume(co, h->L, nargs, nres);
+    h->running = prev;
+    ran_away = call_end(h, co);
+    if ((status == LUA_OK || status == LUA_YIELD) && !ran_away)
+        return status == LUA_YIELD ? 1 : 0;
+    if (status == LUA_OK || status == LUA_YIELD) {
+        lua_pop(co, *nres);
+        push_caught_abort(h, co);
+    }
+    /* The traceback is the coroutine's own: it is where the error was.  It
+     * is built on the main thread (a dead coroutine cannot run anything),
+     * and without calling __tostring: no protection is left to catch an
+     * error in it. */
+    {
+        lua_State *L = h->L;
+        int top = lua_gettop(L);
+        const char *msg;
+        lua_pushvalue(co, -1);
+        lua_xmove(co, L, 1);
+        msg = lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER
+                  ? lua_tostring(L, -1)
+                  : lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, -1));
+        luaL_traceback(L, co, msg, 0);
+        lua_replace(L, top + 1);
+        lua_settop(L, top + 1);
+    }
+    *nres = 1;  /* the error value stays on the coroutine's stack */
+    rc = call_failed(h, status, what, where);
+    /* A failing task is a failing callback as far as rollback goes. */
+    if (h->on_cb_error)
+        h->on_cb_error(h, h->on_cb_error_ud);
     return rc;
 }
 

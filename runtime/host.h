@@ -102,6 +102,18 @@ pr_res_t *pr_host_res_next(pr_host_t *h, pr_res_t *res);
 int pr_host_pcall(pr_host_t *h, int nargs, int nresults,
                   const char *what, const char *where);
 
+/* Resume coroutine co (a thread of h's state: fresh, with its function and
+ * nargs arguments on its stack, or suspended, with nargs resume values) as
+ * one host call: the same budget, ceiling, logging and counting as
+ * pr_host_pcall, applied to this slice of the coroutine's run.  Returns 1 if
+ * it yielded, 0 if it returned (either way *nres values are on its stack),
+ * or PR_ESCRIPT/PR_EBUDGET/PR_ENOMEM if it failed: the error is logged with
+ * the coroutine's traceback, and the error value is left on top of co's
+ * stack (*nres = 1); co is dead.  Call it from C (loop callbacks), not from
+ * inside the coroutine. */
+int pr_host_resume(pr_host_t *h, lua_State *co, int nargs, int *nres,
+                   const char *what, const char *where);
+
 /* Store the function at stack index idx as a callback (raises a Lua error if
  * it is not a function: call from a C function bound to Lua). */
 void pr_callback_set(lua_State *L, pr_callback_t *cb, int idx, const char *what);

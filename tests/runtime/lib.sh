@@ -82,3 +82,19 @@ wait_exit() {
 
 # script NAME: write stdin to $TMP/NAME.lua and print the path.
 script() { cat >"$TMP/$1.lua"; echo "$TMP/$1.lua"; }
+
+# subtest NAME FILE: FILE holds the TAP of one run (a Lua test's stdout);
+# print it indented as a subtest and one ok line for it: it passes when the
+# plan was printed, every planned test ran and none failed.
+subtest() {
+    local name=$1 file=$2 plan ran bad
+    sed 's/^/    /' "$file"
+    plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$file" | head -1)
+    ran=$(grep -Ec '^(not )?ok ' "$file" || true)
+    bad=$(grep -Ec '^not ok ' "$file" || true)
+    if [ -n "$plan" ] && [ "$plan" -eq "$ran" ] && [ "$bad" -eq 0 ]; then
+        ok 0 "$name"
+    else
+        ok 1 "$name"; diag "  plan ${plan:-none}, ran $ran, failed $bad"
+    fi
+}

@@ -1,0 +1,129 @@
+#!/usr/bin/python3
+"""http_upstream.py - a small HTTP/1.1 upstream on 127.0.0.1 for the HTTP
+client tests.  Prints its port on stdout, then serves until killed (or for
+at most --lifetime seconds, so a test that dies cannot leave it behind).
+
+Routes:
+  /echo              200; body "METHOD PATH\\n" + request body; X-Echo-Test
+                     repeats the request's X-Test; two X-Multi headers
+  /delay?ms=N        waits N ms, then 200 "slept N"
+  /status?code=N     status N, body "status N"; &retry_after=S adds Retry-After
+  /big?n=N           N bytes of "x" (Content-Length); &chunked=1 streams them
+                     chunked, with no length announced
+  /reset             announces 1000 bytes, sends 10, then resets (RST)
+  /empty             closes the connection without any response
+  /stats             "connections=C requests=R" since start
+"""
+import argparse
+import os
+import socket
+import struct
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+lock = threading.Lock()
+counts = {"connections": 0, "requests": 0}
+
+
+def bump(key):
+    with lock:
+        counts[key] += 1
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"   # keep-alive
+    timeout = 30                    # idle keep-alive connections end
+
+    def setup(self):
+        super().setup()
+        bump("connections")
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def reply(self, code, body, headers=()):
+        data = body.encode() if isinstance(body, str) else body
+        self.send_response(code)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in headers:
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def handle_one_request(self):
+        try:
+            super().handle_one_request()
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    def route(self):
+        bump("requests")
+        url = urlparse(self.path)
+        q = {k: v[0] for k, v in parse_qs(url.query).items()}
+        n = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(n) if n else b""
+        if url.path == "/echo":
+            self.reply(200, f"{self.command} {self.path}\n".encode() + body,
+                       [("X-Echo-Test", self.headers.get("X-Test", "")),
+                        ("X-Multi", "a"), ("X-Multi", "b")])
+        elif url.path == "/delay":
+            ms = int(q.get("ms", "100"))
+            time.sleep(ms / 1000)
+            self.reply(200, f"slept {ms}")
+        elif url.path == "/status":
+            code = int(q.get("code", "500"))
+            extra = [("Retry-After", q["retry_after"])] if "retry_after" in q else []
+            self.reply(code, f"status {code}", extra)
+        elif url.path == "/big":
+            size = int(q.get("n", "0"))
+            if q.get("chunked"):
+                self.send_response(200)
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                chunk = b"x" * 65536
+                left = size
+                while left > 0:
+                    part = chunk[:min(left, len(chunk))]
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+                    left -= len(part)
+                self.wfile.write(b"0\r\n\r\n")
+            else:
+                self.reply(200, b"x" * size)
+        elif url.path == "/reset":
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n0123456789")
+            self.wfile.flush()
+            time.sleep(0.05)
+            # SO_LINGER with a zero timeout: close() sends RST, not FIN.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+            self.close_connection = True
+        elif url.path == "/empty":
+            self.close_connection = True
+        elif url.path == "/stats":
+            with lock:
+                text = f"connections={counts['connections']} requests={counts['requests']}"
+            self.reply(200, text)
+        else:
+            self.reply(404, "not found")
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = route
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--lifetime", type=float, default=300)
+    args = ap.parse_args()
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    srv.daemon_threads = True
+    print(srv.server_address[1], flush=True)
+    threading.Timer(args.lifetime, lambda: os._exit(0)).start()
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
