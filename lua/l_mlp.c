@@ -48,6 +48,7 @@ static mlp_t *check_mlp(lua_State *L, int idx) { return luaL_checkudata(L, idx, 
 /* Keep a buffer alive: append it to the model's user value table. */
 static void keep(lua_State *L, int model, int value)
 {
+    value = lua_absindex(L, value);  /* -1 would name the table pushed next */
     lua_getiuservalue(L, model, 1);
     lua_pushvalue(L, value);
     lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);

@@ -38,6 +38,7 @@ local spec = {
   { weights = D .. "w2.npy", bias = D .. "b2.npy", activation = "softmax" },
 }
 local m = assert(perch.mlp.load(spec))
+collectgarbage("collect")  -- the model must keep its weight buffers alive
 print(tostring(m))
 local x = assert(perch.npy.load(D .. "x.npy"))
 local want = assert(perch.npy.load(D .. "want.npy"))
@@ -52,6 +53,7 @@ print(("worst=%.3g sum=%.6f"):format(worst, sum))
 print("y=" .. table.concat(y:totable(), ","))
 -- int8: quantized weights and inputs, looser tolerance
 m:quantize()
+collectgarbage("collect")
 local yq = perch.buffer("f32", 3)
 m:forward(x, yq)
 local qworst = 0
