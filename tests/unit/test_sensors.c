@@ -7,6 +7,7 @@
 #include "error.h"
 #include "sensors.h"
 #include "tap.h"
+#include "fakesys.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -16,84 +17,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static char root[64];
-
-/* The files and directories made, to remove in reverse order. */
-static char made[128][PATH_MAX];
-static int nmade;
-
-static void remember(const char *path)
-{
-    if (nmade == (int)(sizeof made / sizeof made[0]))
-        bail_out("too many test files");
-    snprintf(made[nmade++], sizeof made[0], "%s", path);
-}
-
-/* mkdir -p of root/rel. */
-static void mkdirs(const char *rel)
-{
-    char path[PATH_MAX];
-    size_t rl = strlen(root);
-    snprintf(path, sizeof path, "%s/%s", root, rel);
-    for (char *p = path + rl + 1; ; p++) {
-        if (*p == '/' || *p == '\0') {
-            char c = *p;
-            *p = '\0';
-            if (mkdir(path, 0755) == 0)
-                remember(path);
-            else if (errno != EEXIST)
-                bail_out("cannot make test directory");
-            *p = c;
-            if (c == '\0')
-                break;
-        }
-    }
-}
-
-/* Write root/dir/name with the given contents, exactly. */
-static void put(const char *dir, const char *name, const char *text)
-{
-    char path[PATH_MAX];
-    FILE *f;
-    int existed;
-    mkdirs(dir);
-    snprintf(path, sizeof path, "%s/%s/%s", root, dir, name);
-    existed = access(path, F_OK) == 0;
-    f = fopen(path, "w");
-    if (!f)
-        bail_out("cannot write test file");
-    fputs(text, f);
-    fclose(f);
-    if (!existed)
-        remember(path);
-}
-
-/* Remove root/dir/name made by put(). */
-static void unput(const char *dir, const char *name)
-{
-    char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/%s/%s", root, dir, name);
-    if (remove(path) != 0)
-        bail_out("cannot remove test file");
-    for (int i = 0; i < nmade; i++)
-        if (strcmp(made[i], path) == 0) {
-            memmove(made[i], made[i + 1], (size_t)(nmade - i - 1) * sizeof made[0]);
-            nmade--;
-            break;
-        }
-}
-
-static void cleanup(void)
-{
-    while (nmade > 0) {
-        const char *p = made[--nmade];
-        if (remove(p) != 0)
-            diag("cannot remove %s", p);
-    }
-    if (rmdir(root) != 0)
-        diag("cannot remove %s", root);
-}
 
 #define near(a, b) (fabs((a) - (b)) < 1e-9)
 
@@ -260,9 +183,7 @@ static void test_throttled_paths(void)
 {
     static pr_sensors_t s;
 
-    snprintf(root, sizeof root, "/tmp/perch-test-sensors-XXXXXX");
-    if (!mkdtemp(root))
-        bail_out("mkdtemp failed");
+    fake_root();
     pr_sensors_read(root, &s, 5);
     ok(!s.throttled.present && s.throttled.raw == 0 && !s.throttled.under_voltage
        && s.throttled.time_ns == 5, "no firmware node: throttled not present");
@@ -300,9 +221,7 @@ int main(void)
     const pr_sensors_zone_t *z;
     const pr_sensors_policy_t *c;
 
-    snprintf(root, sizeof root, "/tmp/perch-test-sensors-XXXXXX");
-    if (!mkdtemp(root))
-        bail_out("mkdtemp failed");
+    fake_root();
     build_tree();
 
     is_int(pr_sensors_read(root, &s, 123456789), 0, "fake tree reads");
@@ -417,9 +336,7 @@ int main(void)
     cleanup();
 
     /* An empty root: no battery, no zone, said explicitly. */
-    snprintf(root, sizeof root, "/tmp/perch-test-sensors-XXXXXX");
-    if (!mkdtemp(root))
-        bail_out("mkdtemp failed");
+    fake_root();
     is_int(pr_sensors_read(root, &s, 7), 0, "empty root reads");
     ok(s.nsupplies == 0 && s.nzones == 0 && s.npolicies == 0, "empty root: all counts 0");
     pr_sensors_summary(&s, &sum);
