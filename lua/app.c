@@ -1,4 +1,5 @@
-/* app.c - loads an app into a fresh host: options, config, main chunk. */
+/* app.c - loads an app into a fresh host: options, config, sensors, main
+ * chunk. */
 #include "app.h"
 
 #include "error.h"
@@ -15,6 +16,7 @@
 
 struct pr_app {
     pr_host_t *host;
+    pr_sampler_t *sampler;   /* created before the host, destroyed after it */
 };
 
 static int parse_uint(const char *s, unsigned long long max, unsigned long long *out)
@@ -34,6 +36,9 @@ static int parse_uint(const char *s, unsigned long long max, unsigned long long 
 int pr_app_parse_sets(char *const *sets, int nsets, pr_host_opts_t *opts,
                       char *err, size_t errlen)
 {
+    pr_sampler_opts_t sensors;   /* checked here, applied by sensors_open */
+
+    pr_sampler_opts_default(&sensors);
     for (int i = 0; i < nsets; i++) {
         const char *kv = sets[i], *eq = strchr(kv, '=');
         unsigned long long v;
@@ -75,15 +80,42 @@ int pr_app_parse_sets(char *const *sets, int nsets, pr_host_opts_t *opts,
                 return PR_EINVAL;
             }
             opts->max_failures = (int)v;
+        } else if (pr_sampler_opts_set(&sensors, kv, klen, eq + 1, err, errlen) < 0) {
+            return PR_EINVAL;
         }
     }
-    return 0;
+    return pr_sampler_opts_check(&sensors, err, errlen);
+}
+
+/* The app's sensor sampler, from the (already checked) --set keys.  One
+ * small function so the sampler can later move to an owner that outlives
+ * app versions (hot reload), and the app only borrow it. */
+static int sensors_open(pr_sampler_t **out, pr_loop_t *loop, char *const *sets, int nsets)
+{
+    pr_sampler_opts_t o;
+    char err[256];
+    int rc;
+
+    pr_sampler_opts_default(&o);
+    for (int i = 0; i < nsets; i++) {
+        const char *eq = strchr(sets[i], '=');
+        if (eq && pr_sampler_opts_set(&o, sets[i], (size_t)(eq - sets[i]), eq + 1,
+                                      err, sizeof err) < 0) {
+            pr_log_error("%s", err);
+            return PR_EINVAL;
+        }
+    }
+    rc = pr_sampler_create(out, loop, &o);
+    if (rc < 0)
+        pr_log_error("sensors: sysfs.root %s: %s", o.root, pr_strerror(rc));
+    return rc;
 }
 
 struct setup_args {
     const char *path;
     char *const *sets;
     int nsets;
+    pr_sampler_t *sampler;
 };
 
 /* Value of a --set: a number or boolean when it reads as one, else text. */
@@ -103,6 +135,8 @@ static int setup(lua_State *L)
 {
     struct setup_args *a = lua_touserdata(L, 1);
     const char *slash;
+
+    pr_l_sensors_attach(L, a->sampler);
 
     lua_getglobal(L, "perch");
     lua_getfield(L, -1, "config");
@@ -162,7 +196,7 @@ int pr_app_create(pr_app_t **out, pr_loop_t *loop, const char *path,
 {
     pr_host_opts_t opts;
     char err[256];
-    struct setup_args a = { path, sets, nsets };
+    struct setup_args a = { path, sets, nsets, NULL };
     pr_app_t *app;
     lua_State *L;
     int rc;
@@ -176,6 +210,10 @@ int pr_app_create(pr_app_t **out, pr_loop_t *loop, const char *path,
     app = calloc(1, sizeof *app);
     if (!app)
         return PR_ENOMEM;
+    rc = sensors_open(&app->sampler, loop, sets, nsets);
+    if (rc < 0)
+        goto err;
+    a.sampler = app->sampler;
     rc = pr_host_create(&app->host, &opts, loop);
     if (rc < 0)
         goto err;
@@ -195,18 +233,22 @@ int pr_app_create(pr_app_t **out, pr_loop_t *loop, const char *path,
     return 0;
 err:
     pr_host_destroy(app->host);
+    pr_sampler_destroy(app->sampler);
     free(app);
     return rc;
 }
 
 void pr_app_stop(pr_app_t *app) { pr_lua_run_stop_hooks(app->host); }
 pr_host_t *pr_app_host(pr_app_t *app) { return app->host; }
+pr_sampler_t *pr_app_sampler(pr_app_t *app) { return app->sampler; }
 
 void pr_app_destroy(pr_app_t *app)
 {
     if (!app)
         return;
+    /* The host first: it closes the script's sensor subscriptions. */
     pr_host_destroy(app->host);
+    pr_sampler_destroy(app->sampler);
     free(app);
 }
 

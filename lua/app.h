@@ -8,13 +8,16 @@
 
 #include "host.h"
 #include "loop.h"
+#include "sampler.h"
 
 typedef struct pr_app pr_app_t;
 
 /* Split "key=value" into host options and the perch.config table.  Keys of
  * the host: lua.max_mb (memory ceiling, MiB), lua.budget (instructions per
  * callback, 0 = off), lua.max_failures (consecutive errors before a callback
- * is disabled, 0 = never).  Returns 0, or PR_EINVAL with a message in err. */
+ * is disabled, 0 = never).  The sensor keys (sysfs.root, sensors.period_ms,
+ * sensors.stale_s, sensors.stuck_s) are checked here too.  Returns 0, or
+ * PR_EINVAL with a message in err. */
 int pr_app_parse_sets(char *const *sets, int nsets, pr_host_opts_t *opts,
                       char *err, size_t errlen);
 
@@ -27,6 +30,8 @@ int pr_app_create(pr_app_t **out, pr_loop_t *loop, const char *path,
 void pr_app_stop(pr_app_t *app);
 void pr_app_destroy(pr_app_t *app);
 pr_host_t *pr_app_host(pr_app_t *app);
+/* The app's sensor sampler (started by pr_app_create, destroyed with it). */
+pr_sampler_t *pr_app_sampler(pr_app_t *app);
 
 /* Compile path without running it.  Returns 0, or PR_ESCRIPT with the
  * "file:line: message" of the error in err. */
