@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -493,6 +494,7 @@ int pr_sampler_create(pr_sampler_t **out, pr_loop_t *loop, const pr_sampler_opts
 {
     pr_sampler_opts_t def;
     pthread_condattr_t ca;
+    sigset_t all, old;
     pr_sampler_t *s;
     char err[192];
     struct stat st;
@@ -540,7 +542,13 @@ int pr_sampler_create(pr_sampler_t **out, pr_loop_t *loop, const pr_sampler_opts
     if ((rc = pr_async_start(loop, &s->async)) < 0)
         goto err;
     s->first_due_ns = s->front->time_ns + s->period_ns;
-    if ((rc = pthread_create(&s->thread, NULL, worker, s)) != 0) {
+    /* The worker blocks every signal (it inherits the mask), so SIGINT and
+     * SIGTERM reach the loop thread, where libev expects them. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    rc = pthread_create(&s->thread, NULL, worker, s);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
         rc = -rc;
         goto err;
     }
