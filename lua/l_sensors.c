@@ -42,6 +42,15 @@ static pr_sampler_t *sampler_of(lua_State *L)
     return s;
 }
 
+/* The sampler, with the worker's newest snapshot taken in: a script sees
+ * fresh readings even in its main chunk or a long callback. */
+static pr_sampler_t *fresh_sampler(lua_State *L)
+{
+    pr_sampler_t *s = sampler_of(L);
+    pr_sampler_poll(s);
+    return s;
+}
+
 /* ------------------------------------------------------------ table helpers */
 
 static void set_num(lua_State *L, const char *k, double v)
@@ -135,7 +144,7 @@ static void fill_inputs(lua_State *L, const pr_sampler_inputs_t *in)
 
 static int l_inputs(lua_State *L)
 {
-    pr_sampler_t *s = sampler_of(L);
+    pr_sampler_t *s = fresh_sampler(L);
     int64_t now = pr_time_ns();
     pr_sampler_inputs_t in;
 
@@ -259,7 +268,7 @@ static void push_throttled(lua_State *L, const pr_sampler_t *s, int64_t now)
 
 static int l_read(lua_State *L)
 {
-    pr_sampler_t *s = sampler_of(L);
+    pr_sampler_t *s = fresh_sampler(L);
     const pr_sensors_t *snap = pr_sampler_latest(s);
     int64_t now = pr_time_ns();
     pr_sampler_inputs_t in;

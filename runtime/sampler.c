@@ -7,7 +7,9 @@
  * callback swaps `mid` with `front`.  No snapshot is copied, neither side
  * waits for the other longer than a pointer swap, and a slow loop only
  * means the worker's older snapshot is replaced (counted as overwritten).
- * `scratch` is the loop thread's own buffer for pr_sampler_sample_now(). */
+ * pr_sampler_poll() does the same swap on demand, so a script reading the
+ * sensors before the loop runs still gets the newest snapshot.  `scratch`
+ * is the loop thread's own buffer for pr_sampler_sample_now(). */
 #include "sampler.h"
 
 #include "error.h"
@@ -68,6 +70,7 @@ struct pr_sampler {
     /* loop thread only: */
     pr_sensors_t *front, *scratch;
     uint64_t delivered;
+    int unnotified;               /* front is newer than the subscribers know */
     int logged_error;             /* the read error last logged, 0 after recovery */
     int ntracks;
     track_t tracks[MAX_TRACKS];
@@ -261,11 +264,12 @@ static void update_tracks(pr_sampler_t *s)
     }
 }
 
-/* The new front snapshot is in: judge it, then tell the subscribers. */
-static void deliver(pr_sampler_t *s)
+/* Tell the subscribers about the front snapshot, once. */
+static void notify(pr_sampler_t *s)
 {
-    s->delivered++;
-    update_tracks(s);
+    if (!s->unnotified)
+        return;
+    s->unnotified = 0;
     for (int i = 0; i < PR_SAMPLER_MAX_SUBS; i++) {
         /* Re-read each slot: a callback may remove itself or others. */
         pr_sampler_cb cb = s->subs[i].cb;
@@ -457,12 +461,11 @@ static void *worker(void *arg)
     return NULL;
 }
 
-/* Loop thread: take the worker's snapshot, if it is newer than ours. */
-static void on_async(pr_async_t *a, void *ud)
+/* Loop thread: take the worker's snapshot if it is newer than ours and
+ * judge it; the subscribers hear of it from notify().  Returns 1 if taken. */
+static int take(pr_sampler_t *s)
 {
-    pr_sampler_t *s = ud;
     int took = 0, err;
-    (void)a;
 
     pthread_mutex_lock(&s->mu);
     if (s->fresh) {
@@ -484,9 +487,23 @@ static void on_async(pr_async_t *a, void *ud)
     else if (err == 0 && s->logged_error < 0)
         pr_log_info("sensors: %s readable again", s->root);
     s->logged_error = err;
-    if (took)
-        deliver(s);
+    if (took) {
+        s->delivered++;
+        update_tracks(s);
+        s->unnotified = 1;
+    }
+    return took;
 }
+
+static void on_async(pr_async_t *a, void *ud)
+{
+    pr_sampler_t *s = ud;
+    (void)a;
+    take(s);
+    notify(s);
+}
+
+void pr_sampler_poll(pr_sampler_t *s) { take(s); }
 
 /* -------------------------------------------------------------------- API */
 
@@ -597,7 +614,10 @@ int pr_sampler_sample_now(pr_sampler_t *s)
     tmp = s->front;
     s->front = s->scratch;
     s->scratch = tmp;
-    deliver(s);
+    s->delivered++;
+    update_tracks(s);
+    s->unnotified = 1;
+    notify(s);
     return 0;
 }
 

@@ -73,6 +73,12 @@ void pr_sampler_destroy(pr_sampler_t *s);
  * latest snapshot is then kept). */
 int pr_sampler_sample_now(pr_sampler_t *s);
 
+/* Take in the worker's newest snapshot now if one is waiting, without
+ * waiting for the loop to run the hand-over (the main chunk runs before
+ * the loop does; a long callback delays it).  The subscribers hear of it
+ * when the loop runs the hand-over.  Cheap: a mutex and a pointer swap. */
+void pr_sampler_poll(pr_sampler_t *s);
+
 /* The latest snapshot; owned by the sampler, valid until the next one
  * arrives (on the loop thread: until the current callback returns). */
 const pr_sensors_t *pr_sampler_latest(const pr_sampler_t *s);

@@ -79,7 +79,7 @@ perch.every(10, function(h)
   elseif phase == "stale" and i.stale.battery == "stale" then
     inputs_line("stale")
     local z = S.read().zones[1].temp
-    print(("zone0 stale=%s value=%s age_ok=%s"):format(z.stale, z.value, tostring(z.age > 0.3)))
+    print(("zone0 stale=%s value=%s age_ok=%s"):format(z.stale, z.value, tostring(z.age > 0.5)))
     print(("samples_ok=%s"):format(tostring(samples > 3)))
     sub:close()
     h:stop()
@@ -89,7 +89,7 @@ end)
 LUA
 )
 
-start live run "$app" --set sysfs.root="$SYS" --set sensors.period_ms=20 --set sensors.stale_s=0.3 \
+start live run "$app" --set sysfs.root="$SYS" --set sensors.period_ms=20 --set sensors.stale_s=0.5 \
     --duration 20
 wait_for "$TMP/live.out" '^start ' 10
 like "$TMP/live.out" '^read supplies=2 BAT0:Battery:Discharging capacity=57 age_ok=true stale=false stuck=false AC:online=false$' \

@@ -460,6 +460,19 @@ static void test_worker(pr_loop_t *loop)
     if (pr_sampler_create(&l.s, loop, &o) != 0)
         bail_out("cannot create the sampler");
     pr_sampler_on_sample(l.s, live_cb, &l);
+
+    /* Before the loop runs: poll takes the worker's newest snapshot in, the
+     * subscribers hear of it once the loop runs. */
+    {
+        int64_t t_create = pr_sampler_latest(l.s)->time_ns;
+        pr_sampler_reading_t r;
+        sleep_ms(50);
+        pr_sampler_poll(l.s);
+        ok(pr_sampler_latest(l.s)->time_ns > t_create && l.deliveries == 0,
+           "poll: a newer snapshot without the loop running; no subscriber called yet");
+        pr_sampler_reading(l.s, PR_SAMPLER_CAPACITY, "BAT0", pr_sampler_latest(l.s)->time_ns, &r);
+        ok(r.read_ns == pr_sampler_latest(l.s)->time_ns, "and its readings are judged");
+    }
     pr_timer_init(&l.change, change_cb, &l);
     pr_timer_init(&l.guard, guard_cb, &l);
     pr_timer_start(loop, &l.change, 0.05, 0);
