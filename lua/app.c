@@ -1,4 +1,5 @@
-/* app.c - loads an app into a fresh host: options, config, main chunk. */
+/* app.c - loads an app into a fresh host: options, config, device, main
+ * chunk. */
 #include "app.h"
 
 #include "device.h"
@@ -87,7 +88,9 @@ int pr_app_parse_sets(char *const *sets, int nsets, pr_host_opts_t *opts,
         }
     }
     {
-        pr_device_opts_t dev;   /* only checked here; used by device_open */
+        /* The device's keys (sysfs.root, sensors.*, safety.*, actuators.*)
+         * are checked here, so a bad one is a usage error. */
+        pr_device_opts_t dev;
         pr_device_opts_default(&dev);
         return pr_device_parse_sets(sets, nsets, &dev, err, errlen);
     }
@@ -118,6 +121,9 @@ static int setup(lua_State *L)
 {
     struct setup_args *a = lua_touserdata(L, 1);
     const char *slash;
+
+    if (a->env->device)
+        pr_l_sensors_attach(L, pr_device_sampler(a->env->device));
 
     lua_getglobal(L, "perch");
     lua_getfield(L, -1, "config");
@@ -311,6 +317,7 @@ void pr_app_destroy(pr_app_t *app)
 {
     if (!app)
         return;
+    /* The host first: it closes the script's sensor subscriptions. */
     pr_host_destroy(app->host);
     pr_source_destroy(app->own_src);
     pr_device_destroy(app->own_device);

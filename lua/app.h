@@ -16,8 +16,8 @@ struct pr_device;
 
 /* What an app version gets from the process, as opposed to what it builds
  * itself: the loop, the --set values, and the process-level services that
- * must outlive every version (the reloader; the sensor sampler and the
- * safety floor belong here too: created once by main.c, handed to each
+ * must outlive every version (the reloader; the device: sensor sampler,
+ * actuators and safety floor, created once by main.c and handed to each
  * version, so a reload does not restart them).  Owned by the caller; it
  * must outlive every app created with it.  Bindings reach it from Lua with
  * pr_app_env_of(). */
@@ -26,13 +26,15 @@ typedef struct pr_app_env {
     char *const *sets;
     int nsets;
     struct pr_reloader *reloader;  /* set by pr_reloader_create; else NULL */
-    struct pr_device *device;      /* actuators + safety floor, or NULL */
+    struct pr_device *device;      /* sensors, actuators, safety floor; or NULL */
 } pr_app_env_t;
 
 /* Split "key=value" into host options and the perch.config table.  Keys of
  * the host: lua.max_mb (memory ceiling, MiB), lua.budget (instructions per
  * callback, 0 = off), lua.max_failures (consecutive errors before a callback
- * is disabled, 0 = never).  Returns 0, or PR_EINVAL with a message in err. */
+ * is disabled, 0 = never).  The sensor keys (sysfs.root, sensors.period_ms,
+ * sensors.stale_s, sensors.stuck_s) are checked here too.  Returns 0, or
+ * PR_EINVAL with a message in err. */
 int pr_app_parse_sets(char *const *sets, int nsets, pr_host_opts_t *opts,
                       char *err, size_t errlen);
 

@@ -34,6 +34,11 @@ void pr_l_actuators_open(lua_State *L);
  * outliving the state) what perch.actuators works on. */
 struct pr_device;
 void pr_l_actuators_bind(lua_State *L, struct pr_device *d);
+void pr_l_sensors_open(lua_State *L);
+/* Give the state the app's sensor sampler (NULL: none); perch.sensors uses
+ * it.  May raise (memory): call protected. */
+struct pr_sampler;
+void pr_l_sensors_attach(lua_State *L, struct pr_sampler *s);
 /* Load a .npy file into a new f32 buffer left on the stack (0), or push a
  * message naming the file and the problem (-1).  hdr gets the shape. */
 struct pr_lbuf;

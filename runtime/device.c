@@ -1,5 +1,5 @@
-/* device.c - owns the actuators and the safety floor and feeds the floor
- * sensor snapshots from a periodic timer (see device.h). */
+/* device.c - owns the sensor sampler, the actuators and the safety floor,
+ * and feeds the floor every snapshot the sampler delivers (see device.h). */
 #include "device.h"
 
 #include "error.h"
@@ -13,19 +13,17 @@
 #include <string.h>
 
 struct pr_device {
+    pr_sampler_t *sampler;
     pr_actuators_t *act;
     pr_safety_t *safety;
-    pr_timer_t timer;
     char root[PATH_MAX];
-    int root_err;          /* the last read's error, logged when it changes */
-    pr_sensors_t snap;     /* ~20 KiB: kept here, off the stack */
 };
 
 void pr_device_opts_default(pr_device_opts_t *o)
 {
     o->root = "/sys";
     o->dry_run = 0;
-    o->period_ms = PR_DEVICE_DEFAULT_PERIOD_MS;
+    pr_sampler_opts_default(&o->sensors);
     pr_safety_opts_default(&o->safety);
 }
 
@@ -56,8 +54,6 @@ int pr_device_parse_sets(char *const *sets, int nsets, pr_device_opts_t *o,
           offsetof(pr_device_opts_t, safety.release_c) },
         { "safety.min_fps", "a frame rate, 0..1000", 0, PR_ACT_FPS_MAX,
           offsetof(pr_device_opts_t, safety.min_fps) },
-        { "safety.period_ms", "a period in ms, 10..3600000", 10, 3600000,
-          offsetof(pr_device_opts_t, period_ms) },
     };
 
     for (int i = 0; i < nsets; i++) {
@@ -66,6 +62,9 @@ int pr_device_parse_sets(char *const *sets, int nsets, pr_device_opts_t *o,
         if (!eq)
             continue;   /* pr_app_parse_sets reports it */
         klen = (size_t)(eq - kv);
+        /* sysfs.root and sensors.*: the sampler's (it copies the root). */
+        if (pr_sampler_opts_set(&o->sensors, kv, klen, eq + 1, err, errlen) < 0)
+            return PR_EINVAL;
 #define KEY_IS(k) (klen == sizeof(k) - 1 && strncmp(kv, k, klen) == 0)
         if (KEY_IS("sysfs.root")) {
             if (eq[1] == '\0' || strlen(eq + 1) >= PATH_MAX - 128) {
@@ -96,26 +95,16 @@ int pr_device_parse_sets(char *const *sets, int nsets, pr_device_opts_t *o,
         }
 #undef KEY_IS
     }
-    return 0;
+    return pr_sampler_opts_check(&o->sensors, err, errlen);
 }
 
-/* The one place snapshots enter the floor until the sampler delivers them
- * (then its hook calls pr_safety_on_sample and this timer goes). */
-static void sample(pr_device_t *d)
+/* The one place snapshots enter the floor: every snapshot the sampler
+ * delivers, on the loop thread. */
+static void on_snapshot(pr_sampler_t *s, const pr_sensors_t *snap, void *ud)
 {
-    int64_t now = pr_time_ns();
-    int rc = pr_sensors_read(d->root, &d->snap, now);
-
-    if (rc < 0 && rc != d->root_err)
-        pr_log_warn("sysfs.root %s: %s: no sensor readings", d->root, pr_strerror(rc));
-    d->root_err = rc < 0 ? rc : 0;
-    pr_safety_on_sample(d->safety, rc < 0 ? NULL : &d->snap, now);
-}
-
-static void on_tick(pr_timer_t *t, void *ud)
-{
-    (void)t;
-    sample(ud);
+    pr_device_t *d = ud;
+    (void)s;
+    pr_safety_on_sample(d->safety, snap, pr_time_ns());
 }
 
 int pr_device_create(pr_device_t **out, pr_loop_t *loop, const pr_device_opts_t *o)
@@ -124,8 +113,7 @@ int pr_device_create(pr_device_t **out, pr_loop_t *loop, const pr_device_opts_t 
     pr_device_t *d;
     int rc;
 
-    if (!out || !loop || !o || !o->root || strlen(o->root) >= PATH_MAX - 128 ||
-        !(o->period_ms >= 1))
+    if (!out || !loop || !o || !o->root || strlen(o->root) >= PATH_MAX - 128)
         return PR_EINVAL;
     *out = NULL;
     d = calloc(1, sizeof *d);
@@ -137,17 +125,21 @@ int pr_device_create(pr_device_t **out, pr_loop_t *loop, const pr_device_opts_t 
     if ((rc = pr_actuators_create(&d->act, &ao)) < 0 ||
         (rc = pr_safety_create(&d->safety, d->act, &o->safety)) < 0)
         goto err;
+    if ((rc = pr_sampler_create(&d->sampler, loop, &o->sensors)) < 0) {
+        pr_log_error("sensors: sysfs.root %s: %s", o->sensors.root, pr_strerror(rc));
+        goto err;
+    }
+    if ((rc = pr_sampler_on_sample(d->sampler, on_snapshot, d)) < 0)
+        goto err;
     if (o->dry_run)
         pr_log_info("actuators: dry-run: nothing is written, each write is logged");
-    sample(d);
-    pr_timer_init(&d->timer, on_tick, d);
-    pr_timer_set_weak(&d->timer, 1);
-    if ((rc = pr_timer_start(loop, &d->timer, o->period_ms / 1000.0,
-                             o->period_ms / 1000.0)) < 0)
-        goto err;
+    /* The sampler read once at create: a device that is already too hot is
+     * clamped before any script runs. */
+    pr_safety_on_sample(d->safety, pr_sampler_latest(d->sampler), pr_time_ns());
     *out = d;
     return 0;
 err:
+    pr_sampler_destroy(d->sampler);
     pr_safety_destroy(d->safety);
     pr_actuators_destroy(d->act);
     free(d);
@@ -158,11 +150,12 @@ void pr_device_destroy(pr_device_t *d)
 {
     if (!d)
         return;
-    pr_timer_stop(&d->timer);
+    pr_sampler_destroy(d->sampler);
     pr_safety_destroy(d->safety);
     pr_actuators_destroy(d->act);
     free(d);
 }
 
+pr_sampler_t *pr_device_sampler(pr_device_t *d) { return d->sampler; }
 pr_actuators_t *pr_device_actuators(pr_device_t *d) { return d->act; }
 pr_safety_t *pr_device_safety(pr_device_t *d) { return d->safety; }

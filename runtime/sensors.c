@@ -1,5 +1,5 @@
-/* sensors.c - read power supplies, thermal zones and cpufreq policies from a
- * sysfs tree into a caller-owned struct (see sensors.h for units and signs).
+/* sensors.c - read power supplies, thermal zones, cpufreq policies and the
+ * Raspberry Pi throttling flags from a sysfs tree into a caller-owned struct (see sensors.h for units and signs).
  *
  * Every attribute is one small file read with open/read/close into a bounded
  * stack buffer; anything that does not parse marks that one value absent. */
@@ -265,7 +265,93 @@ static void read_policy(const char *dir, const char *name, pr_sensors_policy_t *
     c->time_ns = now_ns;
 }
 
+/* A get_throttled in some directory of dir whose name holds "firmware":
+ * its path into path.  0, or -1 if none. */
+static int find_firmware_attr(const char *dir, char *path, size_t cap)
+{
+    struct dirent *de;
+    DIR *d = opendir(dir);
+    int rc = -1;
+
+    if (!d)
+        return -1;
+    while (rc < 0 && (de = readdir(d)) != NULL) {
+        int n;
+        if (de->d_name[0] == '.' || !strstr(de->d_name, "firmware"))
+            continue;
+        n = snprintf(path, cap, "%s/%s/get_throttled", dir, de->d_name);
+        if (n > 0 && (size_t)n < cap && access(path, F_OK) == 0)
+            rc = 0;
+    }
+    closedir(d);
+    return rc;
+}
+
+/* Where the firmware node lives: the usual name first (one access), and
+ * only when that fails ROOT/devices/platform/soc, then soc<anything>, for a
+ * *firmware* directory, so a board without one pays one failed access and
+ * one readdir of devices/platform. */
+static void read_throttled(const char *root, pr_sensors_throttled_t *t, int64_t now_ns)
+{
+    char plat[PATH_MAX], dir[PATH_MAX], path[PATH_MAX], buf[ATTR_BUF];
+    entry_name_t socs[4];
+    int nsocs, found, trunc = 0;
+
+    snprintf(path, sizeof path, "%s/devices/platform/soc/soc:firmware/get_throttled", root);
+    found = access(path, F_OK) == 0;
+    snprintf(plat, sizeof plat, "%s/devices/platform", root);
+    if (!found && join(dir, sizeof dir, plat, "soc") == 0)
+        found = find_firmware_attr(dir, path, sizeof path) == 0;
+    if (!found) {
+        /* "soc@107c000000" and the like; list_dir skips plain "soc". */
+        nsocs = list_dir(plat, "soc", socs, 4, &trunc);
+        for (int i = 0; i < nsocs && !found; i++)
+            if (join(dir, sizeof dir, plat, socs[i]) == 0)
+                found = find_firmware_attr(dir, path, sizeof path) == 0;
+    }
+    /* Anything unreadable or malformed leaves it "not present". */
+    if (!found || read_attr(path, buf, sizeof buf) <= 0
+        || pr_sensors_throttled_parse(buf, t) < 0)
+        memset(t, 0, sizeof *t);
+    t->time_ns = now_ns;
+}
+
 /* ------------------------------------------------------------------- API */
+
+int pr_sensors_throttled_parse(const char *text, pr_sensors_throttled_t *t)
+{
+    const char *p = text;
+    char *end;
+    unsigned long long x;
+    size_t n;
+
+    memset(t, 0, sizeof *t);
+    if (!p)
+        return PR_EINVAL;
+    if (strncmp(p, "throttled=", 10) == 0)
+        p += 10;
+    if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
+        p += 2;
+    /* Hex digits only (strtoull would take blanks, a sign, another "0x"). */
+    n = strspn(p, "0123456789abcdefABCDEF");
+    if (n == 0 || strspn(p + n, " \t\r\n") != strlen(p + n))
+        return PR_EINVAL;
+    errno = 0;
+    x = strtoull(p, &end, 16);
+    if (errno != 0 || end != p + n || x > 0xffffffffull)
+        return PR_EINVAL;
+    t->present = 1;
+    t->raw = (uint32_t)x;
+    t->under_voltage = (t->raw >> 0) & 1;
+    t->freq_capped = (t->raw >> 1) & 1;
+    t->throttled = (t->raw >> 2) & 1;
+    t->soft_temp_limit = (t->raw >> 3) & 1;
+    t->under_voltage_occurred = (t->raw >> 16) & 1;
+    t->freq_capped_occurred = (t->raw >> 17) & 1;
+    t->throttled_occurred = (t->raw >> 18) & 1;
+    t->soft_temp_limit_occurred = (t->raw >> 19) & 1;
+    return 0;
+}
 
 int pr_sensors_read(const char *root, pr_sensors_t *out, int64_t now_ns)
 {
@@ -305,6 +391,8 @@ int pr_sensors_read(const char *root, pr_sensors_t *out, int64_t now_ns)
     for (int i = 0; i < n; i++)
         if (join(dir, sizeof dir, base, names[i]) == 0)
             read_policy(dir, names[i], &out->policies[out->npolicies++], now_ns);
+
+    read_throttled(root, &out->throttled, now_ns);
     return 0;
 }
 

@@ -1,8 +1,8 @@
 /* sensors.h - power supplies, thermal zones and cpufreq policies from sysfs.
  *
  * pr_sensors_read() walks ROOT/class/power_supply/, ROOT/class/thermal/
- * thermal_zone* and ROOT/devices/system/cpu/cpufreq/policy* under a root the
- * caller names ("/sys" on a board, a fake tree in tests) and fills a struct
+ * thermal_zone*, ROOT/devices/system/cpu/cpufreq/policy* and the Raspberry
+ * Pi firmware's get_throttled flags under a root the caller names ("/sys" on a board, a fake tree in tests) and fills a struct
  * the caller owns: fixed-size arrays, no allocation, nothing to free.
  *
  * Every reading is a pr_sensors_val_t: `present` is 0 when the file does not
@@ -94,6 +94,33 @@ typedef struct pr_sensors_policy {
     int64_t time_ns;
 } pr_sensors_policy_t;
 
+/* Raspberry Pi firmware throttling flags: get_throttled in
+ * ROOT/devices/platform/soc/soc:firmware/, else in any directory whose name
+ * holds "firmware" under a ROOT/devices/platform/soc* directory (device-tree
+ * names differ between models).  The kernel writes the word with "%x", so
+ * bare digits are hex (50005, not fifty thousand and five); a "0x" prefix
+ * and vcgencmd's "throttled=0x50005" form are accepted too.  present == 0
+ * says "no firmware node" (not a Pi) or a file that did not parse; every
+ * flag is then 0.  All fields ro. */
+typedef struct pr_sensors_throttled {
+    int present;
+    uint32_t raw;               /* the whole word */
+    /* bits 0-3: now */
+    int under_voltage;          /* bit 0: supply below ~4.63 V */
+    int freq_capped;            /* bit 1: ARM frequency capped */
+    int throttled;              /* bit 2: currently throttled */
+    int soft_temp_limit;        /* bit 3: soft temperature limit active */
+    /* bits 16-19: has happened since boot */
+    int under_voltage_occurred;
+    int freq_capped_occurred;
+    int throttled_occurred;
+    int soft_temp_limit_occurred;
+    int64_t time_ns;
+} pr_sensors_throttled_t;
+
+#define PR_SENSORS_THROTTLED_NOW   0x0000fu  /* bits 0-3 */
+#define PR_SENSORS_THROTTLED_BOOT  0xf0000u  /* bits 16-19 */
+
 /* Everything one pr_sensors_read() saw.  Entries are sorted by name (zones
  * and policies by their number).  When a directory holds more entries than
  * the array, the extra ones are dropped and `truncated` is set. */
@@ -104,6 +131,7 @@ typedef struct pr_sensors {
     pr_sensors_supply_t supplies[PR_SENSORS_MAX_SUPPLIES];
     pr_sensors_zone_t zones[PR_SENSORS_MAX_ZONES];
     pr_sensors_policy_t policies[PR_SENSORS_MAX_POLICIES];
+    pr_sensors_throttled_t throttled;
 } pr_sensors_t;
 
 /* What a power policy usually wants, said explicitly.  Supplies with
@@ -127,6 +155,12 @@ typedef struct pr_sensors_summary {
  * root is too long; a negated errno (-ENOENT, -ENOTDIR) if root itself is not
  * a readable directory, with *out then holding empty counts. */
 int pr_sensors_read(const char *root, pr_sensors_t *out, int64_t now_ns);
+
+/* Parse a get_throttled text (hex as the kernel writes it, optional "0x",
+ * optional "throttled=" prefix, trailing blanks ignored) and decode it into
+ * *t (present = 1).  Returns 0, or PR_EINVAL for anything else (empty,
+ * non-hex, more than 32 bits), with *t then all zero (present = 0). */
+int pr_sensors_throttled_parse(const char *text, pr_sensors_throttled_t *t);
 
 /* Summarise s into *sum (see pr_sensors_summary_t).  Never fails. */
 void pr_sensors_summary(const pr_sensors_t *s, pr_sensors_summary_t *sum);

@@ -60,7 +60,7 @@ LUA
 )
 
 make_tree
-start hot run "$app" --set sysfs.root="$sys" --set safety.period_ms=50 \
+start hot run "$app" --set sysfs.root="$sys" --set sensors.period_ms=50 \
     --set lua.max_failures=0 --duration 60
 wait_exit "$PID" 60
 is "$STATUS" 0 "perch exits 0: the broken policy did not stop the app"
@@ -76,7 +76,7 @@ is "$(count "$TMP/hot.err" "floor engaged")" 1 "engaged once"
 
 # Dry-run: the same hot tree, nothing written.
 make_tree
-start dry run "$app" --set sysfs.root="$sys" --set safety.period_ms=50 --dry-run --duration 60
+start dry run "$app" --set sysfs.root="$sys" --set sensors.period_ms=50 --dry-run --duration 60
 wait_exit "$PID" 60
 is "$STATUS" 0 "--dry-run: exits 0"
 like "$TMP/dry.out" "^hot: engaged=true .* fps=30/1 by=safety cpu=600000 file=1500000 mode=dry-run" "effective values computed, file untouched, mode dry-run"
@@ -87,7 +87,7 @@ is "$(cat "$cf/scaling_max_freq")" 1500000 "nothing was written"
 make_tree
 rm "$cf/scaling_max_freq"
 mkdir "$cf/scaling_max_freq"
-start ro run "$app" --set sysfs.root="$sys" --set safety.period_ms=50 --duration 60
+start ro run "$app" --set sysfs.root="$sys" --set sensors.period_ms=50 --duration 60
 wait_exit "$PID" 60
 is "$STATUS" 0 "unwritable attribute: exits 0"
 like "$TMP/ro.out" "^hot: engaged=true .* mode=dry-run" "cpu_max_khz reports dry-run"

@@ -1,10 +1,13 @@
 /* test_sensors.c - the sysfs sensor reader against a fake tree built in a
  * mkdtemp directory: unit conversions, the sign of current and power, absent
- * and malformed files, an empty root, the summary; then the real /sys once,
- * only to show it does not crash (the test build runs under ASan/UBSan). */
+ * and malformed files, an empty root, the summary, the Raspberry Pi
+ * get_throttled word (decoding, the places it is looked for, bad contents);
+ * then the real /sys once, only to show it does not crash (the test build
+ * runs under ASan/UBSan). */
 #include "error.h"
 #include "sensors.h"
 #include "tap.h"
+#include "sysfs_tree.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -14,69 +17,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static char root[64];
-
-/* The files and directories made, to remove in reverse order. */
-static char made[128][PATH_MAX];
-static int nmade;
-
-static void remember(const char *path)
-{
-    if (nmade == (int)(sizeof made / sizeof made[0]))
-        bail_out("too many test files");
-    snprintf(made[nmade++], sizeof made[0], "%s", path);
-}
-
-/* mkdir -p of root/rel. */
-static void mkdirs(const char *rel)
-{
-    char path[PATH_MAX];
-    size_t rl = strlen(root);
-    snprintf(path, sizeof path, "%s/%s", root, rel);
-    for (char *p = path + rl + 1; ; p++) {
-        if (*p == '/' || *p == '\0') {
-            char c = *p;
-            *p = '\0';
-            if (mkdir(path, 0755) == 0)
-                remember(path);
-            else if (errno != EEXIST)
-                bail_out("cannot make test directory");
-            *p = c;
-            if (c == '\0')
-                break;
-        }
-    }
-}
-
-/* Write root/dir/name with the given contents, exactly. */
-static void put(const char *dir, const char *name, const char *text)
-{
-    char path[PATH_MAX];
-    FILE *f;
-    int existed;
-    mkdirs(dir);
-    snprintf(path, sizeof path, "%s/%s/%s", root, dir, name);
-    existed = access(path, F_OK) == 0;
-    f = fopen(path, "w");
-    if (!f)
-        bail_out("cannot write test file");
-    fputs(text, f);
-    fclose(f);
-    if (!existed)
-        remember(path);
-}
-
-static void cleanup(void)
-{
-    while (nmade > 0) {
-        const char *p = made[--nmade];
-        if (remove(p) != 0)
-            diag("cannot remove %s", p);
-    }
-    if (rmdir(root) != 0)
-        diag("cannot remove %s", root);
-}
 
 #define near(a, b) (fabs((a) - (b)) < 1e-9)
 
@@ -104,6 +44,7 @@ static const pr_sensors_supply_t *supply(const pr_sensors_t *s, const char *name
 #define PS "class/power_supply/"
 #define TZ "class/thermal/"
 #define CF "devices/system/cpu/cpufreq/"
+#define FW "devices/platform/soc/soc:firmware"
 
 static void build_tree(void)
 {
@@ -176,6 +117,100 @@ static void build_tree(void)
     put(CF "policy0", "scaling_cur_freq", "1200000\n");
     put(CF "policy0", "cpuinfo_min_freq", "600000\n");
     put(CF "policy0", "cpuinfo_max_freq", "2400000\n");
+
+    put(FW, "get_throttled", "50005\n");
+}
+
+/* ------------------------------------------------------------- throttled */
+
+static void test_throttled_parse(void)
+{
+    static const struct {
+        const char *text;
+        int rc;
+        uint32_t raw;
+    } cases[] = {
+        { "0", 0, 0 },
+        { "0\n", 0, 0 },
+        { "50005", 0, 0x50005 },           /* the kernel's "%x": hex */
+        { "0x50005", 0, 0x50005 },
+        { "throttled=0x80008", 0, 0x80008 },
+        { "E000F \n", 0, 0xe000f },
+        { "ffffffff", 0, 0xffffffffu },
+        { "", PR_EINVAL, 0 },
+        { "\n", PR_EINVAL, 0 },
+        { "0x", PR_EINVAL, 0 },
+        { "abcxyz", PR_EINVAL, 0 },
+        { "-1", PR_EINVAL, 0 },
+        { " 5", PR_EINVAL, 0 },
+        { "5 5", PR_EINVAL, 0 },
+        { "100000000", PR_EINVAL, 0 },     /* more than 32 bits */
+        { "0x0x5", PR_EINVAL, 0 },
+    };
+    pr_sensors_throttled_t t;
+    int good = 1;
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int rc = pr_sensors_throttled_parse(cases[i].text, &t);
+        if (rc != cases[i].rc || t.raw != cases[i].raw || t.present != (rc == 0)) {
+            diag("  '%s': rc %d raw %#x present %d, want rc %d raw %#x", cases[i].text, rc,
+                 t.raw, t.present, cases[i].rc, cases[i].raw);
+            good = 0;
+        }
+    }
+    ok(good, "get_throttled texts: hex as the kernel writes it, 0x, throttled=; "
+       "junk, signs, blanks, >32 bits refused");
+    is_int(pr_sensors_throttled_parse(NULL, &t), PR_EINVAL, "NULL text: PR_EINVAL");
+
+    pr_sensors_throttled_parse("50005", &t);
+    ok(t.under_voltage && !t.freq_capped && t.throttled && !t.soft_temp_limit,
+       "0x50005: under-voltage and throttled now");
+    ok(t.under_voltage_occurred && !t.freq_capped_occurred && t.throttled_occurred
+       && !t.soft_temp_limit_occurred, "0x50005: under-voltage and throttling since boot");
+    pr_sensors_throttled_parse("a", &t);
+    ok(!t.under_voltage && t.freq_capped && !t.throttled && t.soft_temp_limit
+       && !t.under_voltage_occurred && !t.throttled_occurred, "0xa: capped, soft limit, nothing since boot");
+    pr_sensors_throttled_parse("80000", &t);
+    ok(!t.under_voltage && !t.freq_capped && !t.throttled && !t.soft_temp_limit
+       && t.soft_temp_limit_occurred && !t.freq_capped_occurred, "0x80000: soft limit since boot only");
+    pr_sensors_throttled_parse("2fff0", &t);
+    ok(!(t.raw & PR_SENSORS_THROTTLED_NOW) && t.freq_capped_occurred && !t.under_voltage
+       && !t.throttled_occurred, "bits 4-15 ignored by the flags");
+}
+
+/* The places the firmware node is looked for, in a tree of their own. */
+static void test_throttled_paths(void)
+{
+    static pr_sensors_t s;
+
+    fake_root();
+    pr_sensors_read(root, &s, 5);
+    ok(!s.throttled.present && s.throttled.raw == 0 && !s.throttled.under_voltage
+       && s.throttled.time_ns == 5, "no firmware node: throttled not present");
+
+    put("devices/platform/soc/3f00b840.mailbox", "name", "x\n");
+    put("devices/platform/soc/raspberrypi-firmware", "get_throttled", "4\n");
+    pr_sensors_read(root, &s, 6);
+    ok(s.throttled.present && s.throttled.raw == 4 && s.throttled.throttled,
+       "soc/*firmware*/get_throttled found");
+
+    put("devices/platform/soc@107c000000/soc@107c000000:firmware", "get_throttled", "1\n");
+    put("devices/platform/soc/raspberrypi-firmware", "get_throttled", "junk\n");
+    pr_sensors_read(root, &s, 7);
+    ok(!s.throttled.present && !s.throttled.throttled,
+       "a malformed soc/ node is not present (not shadowed by another)");
+    unput("devices/platform/soc/raspberrypi-firmware", "get_throttled");
+    pr_sensors_read(root, &s, 8);
+    ok(s.throttled.present && s.throttled.under_voltage && s.throttled.raw == 1,
+       "soc@<addr>/*firmware*/get_throttled found when soc/ has none");
+
+    put("devices/platform/soc/soc:firmware", "get_throttled", "");
+    pr_sensors_read(root, &s, 9);
+    ok(!s.throttled.present, "empty soc:firmware/get_throttled: not present");
+    put("devices/platform/soc/soc:firmware", "get_throttled", "0\n");
+    pr_sensors_read(root, &s, 10);
+    ok(s.throttled.present && s.throttled.raw == 0, "soc:firmware/get_throttled 0: present, all clear");
+    cleanup();
 }
 
 int main(void)
@@ -186,9 +221,7 @@ int main(void)
     const pr_sensors_zone_t *z;
     const pr_sensors_policy_t *c;
 
-    snprintf(root, sizeof root, "/tmp/perch-test-sensors-XXXXXX");
-    if (!mkdtemp(root))
-        bail_out("mkdtemp failed");
+    fake_root();
     build_tree();
 
     is_int(pr_sensors_read(root, &s, 123456789), 0, "fake tree reads");
@@ -281,6 +314,10 @@ int main(void)
     is_val(c->cpuinfo_max, 2400000.0, "cpuinfo_max_freq kHz");
     ok(c->time_ns == 123456789, "policy stamped");
 
+    ok(s.throttled.present && s.throttled.raw == 0x50005 && s.throttled.under_voltage
+       && s.throttled.throttled && s.throttled.under_voltage_occurred
+       && s.throttled.time_ns == 123456789, "soc:firmware/get_throttled 50005 read and decoded");
+
     pr_sensors_summary(&s, &sum);
     ok(sum.has_ac_supply && sum.on_ac, "summary: on AC");
     ok(sum.has_battery && sum.battery >= 0
@@ -299,9 +336,7 @@ int main(void)
     cleanup();
 
     /* An empty root: no battery, no zone, said explicitly. */
-    snprintf(root, sizeof root, "/tmp/perch-test-sensors-XXXXXX");
-    if (!mkdtemp(root))
-        bail_out("mkdtemp failed");
+    fake_root();
     is_int(pr_sensors_read(root, &s, 7), 0, "empty root reads");
     ok(s.nsupplies == 0 && s.nzones == 0 && s.npolicies == 0, "empty root: all counts 0");
     pr_sensors_summary(&s, &sum);
@@ -312,6 +347,8 @@ int main(void)
     cleanup();
 
     is_int(pr_sensors_read(root, &s, 0), -ENOENT, "removed root: -ENOENT");
+    test_throttled_parse();
+    test_throttled_paths();
     is_int(pr_sensors_read(NULL, &s, 0), PR_EINVAL, "NULL root: PR_EINVAL");
     is_int(pr_sensors_read("/", NULL, 0), PR_EINVAL, "NULL out: PR_EINVAL");
 
