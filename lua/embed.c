@@ -22,6 +22,7 @@
     extern const char sym##_start[], sym##_end[]
 
 EMBED(perch_test_lua, "lua/perch/test.lua");
+EMBED(perch_repl_lua, "lua/perch/repl.lua");
 
 static const struct {
     const char *name;       /* require name */
@@ -29,6 +30,7 @@ static const struct {
     const char *start, *end;
 } modules[] = {
     { "perch.test", "@lua/perch/test.lua", perch_test_lua_start, perch_test_lua_end },
+    { "perch.repl", "@lua/perch/repl.lua", perch_repl_lua_start, perch_repl_lua_end },
 };
 
 int pr_l_embed_searcher(lua_State *L)

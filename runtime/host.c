@@ -5,6 +5,7 @@
 #include "error.h"
 #include "log.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,12 @@ struct pr_host {
     uint64_t used;            /* instructions counted in that call */
     int exceeded;             /* the call in progress ran out */
     char abort_at[160];       /* "file:line" where it ran out */
+
+    /* interrupt polling (pr_host_pcallx) of the call in progress */
+    int (*poll)(void *ud);
+    void *poll_ud;
+    uint64_t polled_at;       /* `used` at the last poll */
+    int interrupted;          /* poll() asked to stop: abort as if out of budget */
 
     /* memory */
     size_t mem_used, mem_peak;
@@ -100,11 +107,21 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
 
     if (h->depth == 0)
         return;  /* a finalizer run by a collection between calls */
+    if (!h->opts.budget && !h->poll) {
+        /* Budget off: a coroutine created during a polled call kept the
+         * hook; it has nothing to do now. */
+        lua_sethook(L, NULL, 0, 0);
+        return;
+    }
     if (!h->exceeded) {
         h->used += (uint64_t)count;
         if (count != h->step)  /* left at 1 by an earlier abort */
             lua_sethook(L, budget_hook, LUA_MASKCOUNT, h->step);
-        if (h->used <= h->limit)
+        if (h->poll && h->used - h->polled_at >= PR_HOST_POLL_EVERY) {
+            h->polled_at = h->used;
+            h->interrupted = h->poll(h->poll_ud) != 0;
+        }
+        if (!h->interrupted && (!h->limit || h->used <= h->limit))
             return;
         h->exceeded = 1;
     }
@@ -116,8 +133,11 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
     lua_getinfo(L, "Sl", ar);
     if (!h->abort_at[0])
         snprintf(h->abort_at, sizeof h->abort_at, "%s:%d", ar->short_src, ar->currentline);
-    lua_pushfstring(L, "%s:%d: instruction budget exceeded (%I instructions)",
-                    ar->short_src, ar->currentline, (lua_Integer)h->limit);
+    if (h->interrupted)
+        lua_pushfstring(L, "%s:%d: interrupted", ar->short_src, ar->currentline);
+    else
+        lua_pushfstring(L, "%s:%d: instruction budget exceeded (%I instructions)",
+                        ar->short_src, ar->currentline, (lua_Integer)h->limit);
     lua_error(L);
 }
 
@@ -362,7 +382,7 @@ static int msgh(lua_State *L)
 }
 
 static int call_with(pr_host_t *h, int nargs, int nresults, uint64_t limit,
-                     const char *what, const char *where)
+                     const char *what, const char *where, const pr_host_callopts_t *co)
 {
     lua_State *L = h->L;
     int base = lua_gettop(L) - nargs;  /* index of the function */
@@ -378,11 +398,22 @@ static int call_with(pr_host_t *h, int nargs, int nresults, uint64_t limit,
         h->exceeded = 0;
         h->abort_at[0] = '\0';
         h->mem_refused = 0;
+        h->interrupted = 0;
+        h->poll = co ? co->poll : NULL;
+        h->poll_ud = co ? co->poll_ud : NULL;
+        h->polled_at = 0;
+        if (h->poll && !h->opts.budget)  /* budget off: hook for this call only */
+            lua_sethook(L, budget_hook, LUA_MASKCOUNT, h->step);
     }
     h->st.calls++;
     status = lua_pcall(L, nargs, nresults, base);
-    if (--h->depth == 0 && h->exceeded && h->opts.budget)
-        lua_sethook(L, budget_hook, LUA_MASKCOUNT, h->step);
+    if (--h->depth == 0) {
+        if (h->exceeded && h->opts.budget)
+            lua_sethook(L, budget_hook, LUA_MASKCOUNT, h->step);
+        else if (h->poll && !h->opts.budget)
+            lua_sethook(L, NULL, 0, 0);
+        h->poll = NULL;
+    }
     if (status == LUA_OK && !(h->exceeded && h->depth == 0)) {
         lua_remove(L, base);
         return 0;
@@ -392,22 +423,42 @@ static int call_with(pr_host_t *h, int nargs, int nresults, uint64_t limit,
          * to C (`return pcall(runaway)`): no instruction was left to raise
          * again, but the callback did run away, so it fails all the same. */
         lua_settop(L, base);  /* keep the msgh slot, drop the results */
-        lua_pushfstring(L, "%s: instruction budget exceeded (%I instructions; "
-                        "the script caught the error)", h->abort_at, (lua_Integer)h->limit);
+        if (h->interrupted)
+            lua_pushfstring(L, "%s: interrupted (the script caught the error)", h->abort_at);
+        else
+            lua_pushfstring(L, "%s: instruction budget exceeded (%I instructions; "
+                            "the script caught the error)", h->abort_at, (lua_Integer)h->limit);
     }
 
-    h->st.errors++;
-    if (h->exceeded) {
-        rc = PR_EBUDGET;
-        h->st.budget_aborts++;
-    } else if (status == LUA_ERRMEM) {
-        rc = PR_ENOMEM;
-        h->st.mem_errors++;
-    } else {
-        rc = PR_ESCRIPT;
-    }
+    if (h->exceeded)
+        rc = h->interrupted ? -EINTR : PR_EBUDGET;
+    else
+        rc = status == LUA_ERRMEM ? PR_ENOMEM : PR_ESCRIPT;
     if (h->depth == 0)
         h->exceeded = 0;
+    if (co && co->keep_error) {
+        /* The caller shows the message to its user: not the app's failure.
+         * An abort raises again on every instruction, so the last raise
+         * names wherever that was: name where it began. */
+        if (rc == -EINTR)
+            lua_pushfstring(L, "%s: interrupted", h->abort_at);
+        else if (rc == PR_EBUDGET)
+            lua_pushfstring(L, "%s: instruction budget exceeded (%I instructions)",
+                            h->abort_at, (lua_Integer)h->limit);
+        else if (rc == PR_ENOMEM && h->mem_refused)
+            lua_pushfstring(L, "memory ceiling of %I KiB reached%s",
+                            (lua_Integer)(h->opts.max_bytes >> 10), h->mem_at);
+        lua_replace(L, base);  /* over the handler slot (or the pushed message) */
+        lua_settop(L, base);
+        if (h->depth == 0)
+            lua_gc(L, LUA_GCCOLLECT, 0);
+        return rc;
+    }
+    h->st.errors++;
+    if (rc == PR_EBUDGET)
+        h->st.budget_aborts++;
+    else if (rc == PR_ENOMEM)
+        h->st.mem_errors++;
     msg = lua_tolstring(L, -1, &len);
     if (rc == PR_ENOMEM && h->mem_refused) {
         pr_log_write(PR_LOG_ERROR, NULL, 0,
@@ -428,7 +479,13 @@ static int call_with(pr_host_t *h, int nargs, int nresults, uint64_t limit,
 int pr_host_pcall(pr_host_t *h, int nargs, int nresults, const char *what,
                   const char *where)
 {
-    return call_with(h, nargs, nresults, h->opts.budget, what, where);
+    return call_with(h, nargs, nresults, h->opts.budget, what, where, NULL);
+}
+
+int pr_host_pcallx(pr_host_t *h, int nargs, int nresults, const char *what,
+                   const char *where, const pr_host_callopts_t *co)
+{
+    return call_with(h, nargs, nresults, h->opts.budget, what, where, co);
 }
 
 void pr_callback_set(lua_State *L, pr_callback_t *cb, int idx, const char *what)
@@ -500,5 +557,5 @@ int pr_host_dofile(pr_host_t *h, const char *path)
             h->st.mem_errors++;
         return status == LUA_ERRMEM ? PR_ENOMEM : PR_ESCRIPT;
     }
-    return call_with(h, 0, 0, h->opts.load_budget, "main chunk", path);
+    return call_with(h, 0, 0, h->opts.load_budget, "main chunk", path, NULL);
 }

@@ -1,10 +1,11 @@
-/* main.c - the perch command line: run, check, version, help. */
+/* main.c - the perch command line: run, check, repl, version, help. */
 #include "app.h"
 #include "error.h"
 #include "host.h"
 #include "kernels.h"
 #include "log.h"
 #include "loop.h"
+#include "repl.h"
 #include "version.h"
 
 #include <errno.h>
@@ -23,6 +24,8 @@ static const char usage_text[] =
     "                          nothing is left to do\n"
     "  check APP.lua...        compile apps without running them; exit 1 and\n"
     "                          print file:line on the first error\n"
+    "  repl [--socket PATH] [-e CODE] [APP]\n"
+    "                          talk to a running app's REPL (see perch repl --help)\n"
     "  version                 print the version\n"
     "  help                    print this help\n"
     "\n"
@@ -31,7 +34,8 @@ static const char usage_text[] =
     "  --set KEY=VALUE         put VALUE at perch.config.KEY (dots nest); the host\n"
     "                          reads lua.max_mb (memory ceiling, default 64),\n"
     "                          lua.budget (instructions per callback, default\n"
-    "                          5000000, 0 = off), lua.max_failures (default 5)\n"
+    "                          5000000, 0 = off), lua.max_failures (default 5);\n"
+    "                          repl.socket (PATH), repl.enabled (default true)\n"
     "  --log-level LEVEL       debug, info, warn or error (default info)\n";
 
 static int usage_error(const char *fmt, const char *arg)
@@ -74,6 +78,8 @@ static const char *opt_value(int argc, char **argv, int *i, const char *name)
     return argv[++*i];
 }
 
+static pr_host_t *repl_host(void *ud) { return pr_app_host(*(pr_app_t **)ud); }
+
 static int cmd_run(int argc, char **argv)
 {
     const char *path = NULL;
@@ -82,6 +88,8 @@ static int cmd_run(int argc, char **argv)
     struct run_state rs = { NULL, 0, NULL };
     pr_host_opts_t opts;
     pr_app_t *app = NULL;
+    pr_repl_opts_t repl_opts;
+    pr_repl_t *repl = NULL;
     pr_timer_t duration;
     char err[256];
     double t0;
@@ -121,7 +129,8 @@ static int cmd_run(int argc, char **argv)
     if (!path)
         return free(sets), usage_error("%s", "run needs an app: perch run APP.lua");
     pr_host_opts_default(&opts);
-    if (pr_app_parse_sets(sets, nsets, &opts, err, sizeof err) < 0)
+    if (pr_app_parse_sets(sets, nsets, &opts, err, sizeof err) < 0 ||
+        pr_repl_config(sets, nsets, path, &repl_opts, err, sizeof err) < 0)
         return free(sets), usage_error("%s", err);
 
     if (pr_kernels_init(err, sizeof err) < 0) {
@@ -149,12 +158,21 @@ static int cmd_run(int argc, char **argv)
         free(sets);
         return 1;
     }
+    if (repl_opts.enabled) {
+        /* The device keeps running without a REPL rather than not at all. */
+        static const pr_repl_hooks_t hooks = { repl_host, NULL };
+        if (pr_repl_create(&repl, rs.loop, &repl_opts, &hooks, &app, err, sizeof err) < 0)
+            pr_log_warn("repl: not listening: %s", err);
+        else
+            pr_log_info("repl: listening on %s", pr_repl_path(repl));
+    }
     pr_log_debug("%s: running", path);
     if (pr_loop_run(rs.loop) == 0)
         rs.why = "nothing left to run";
     else if (!rs.why)
         rs.why = "perch.stop()";
     pr_timer_stop(&duration);
+    pr_repl_destroy(repl);
     pr_app_stop(app);
     {
         pr_host_stats_t st;
@@ -206,6 +224,8 @@ int main(int argc, char **argv)
         return cmd_run(argc, argv);
     if (!strcmp(cmd, "check"))
         return cmd_check(argc, argv);
+    if (!strcmp(cmd, "repl"))
+        return pr_repl_client_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("perch %s (%s)\n", PERCH_VERSION, LUA_RELEASE);
         return 0;
