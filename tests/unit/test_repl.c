@@ -265,7 +265,7 @@ int main(void)
     pr_log_set_level(PR_LOG_WARN);
     if (!mkdtemp(tmpdir) || pr_loop_create(&loop) != 0)
         bail_out("setup");
-    plan(44);
+    plan(51);
     test_interrupt(0);
     test_interrupt(1ull << 50);
     test_config();
