@@ -88,12 +88,14 @@ if [ "$(id -u)" -ne 0 ] || ! command -v setpriv >/dev/null 2>&1; then
     _n=$((_n + 3))
 else
     chmod 755 "$TMP"
-    setpriv --reuid=nobody --regid=nogroup --clear-groups "$PERCH_BIN" repl --socket "$sock" \
+    # shellcheck disable=SC2086
+    setpriv --reuid=nobody --regid=nogroup --clear-groups $PERCH_RUNNER "$PERCH_BIN" repl --socket "$sock" \
         -e '1' >/dev/null 2>"$TMP/nobody.err"
     like "$TMP/nobody.err" "permission denied on .*: the REPL accepts only the uid that runs the app" \
         "another uid cannot open the 0600 socket"
     chmod 666 "$sock"
-    setpriv --reuid=nobody --regid=nogroup --clear-groups "$PERCH_BIN" repl --socket "$sock" \
+    # shellcheck disable=SC2086
+    setpriv --reuid=nobody --regid=nogroup --clear-groups $PERCH_RUNNER "$PERCH_BIN" repl --socket "$sock" \
         -e '1' >/dev/null 2>"$TMP/nobody2.err"
     like "$TMP/nobody2.err" "connection refused: uid 65534 may not use this REPL" \
         "a peer of another uid is refused (SO_PEERCRED)"
