@@ -342,9 +342,11 @@ static int watch(client_t *c, const char *args)
         time_t now = time(NULL);
         int type, ready;
 
-        if (request(c, 'E', expr, &text, &type) < 0) {
-            lost();
-            rc = -1;
+        if ((rc = request(c, 'E', expr, &text, &type)) < 0) {
+            if (rc == -2)
+                rc = 0;
+            else
+                lost();
             break;
         }
         strftime(stamp, sizeof stamp, "%H:%M:%S", localtime(&now));
@@ -421,10 +423,13 @@ static int interactive(client_t *c, const char *path)
                 break;
             continue;
         }
-        if (request(c, 'L', line, &text, &type) < 0) {
+        if ((rc = request(c, 'L', line, &text, &type)) < 0) {
             free(line);
+            if (rc == -2) {  /* too long: said so, nothing was sent */
+                rc = 0;
+                continue;
+            }
             lost();
-            rc = -1;
             break;
         }
         free(line);

@@ -26,9 +26,9 @@ end)
 LUA
 )
 sock="$TMP/probe.sock"
-start app run "$app" --duration 120 --set repl.socket="$sock"
+start app run "$app" --duration 600 --set repl.socket="$sock"
 APP_PID=$PID
-wait_for "$TMP/app.err" "repl: listening on $sock" 30
+wait_for "$TMP/app.err" "repl: listening on $sock" 120
 ok $? "the app listens on repl.socket"
 
 r() { perch repl --socket "$sock" "$@"; }
@@ -105,14 +105,14 @@ else
 fi
 
 # A second app on the same socket does not take it over.
-start app2 run "$app" --duration 120 --set repl.socket="$sock"
-wait_for "$TMP/app2.err" "repl: not listening" 30
+start app2 run "$app" --duration 600 --set repl.socket="$sock"
+wait_for "$TMP/app2.err" "repl: not listening" 120
 like "$TMP/app2.err" "another process serves a REPL on" "a live socket is not replaced"
 kill "$PID"; wait "$PID" 2>/dev/null
 is "$(r -e 'return 3')" "3" "the first app still answers"
 
 kill -TERM "$APP_PID"
-wait_exit "$APP_PID" 30
+wait_exit "$APP_PID" 120
 [ ! -e "$sock" ]
 ok $? "the socket is removed on exit"
 
@@ -121,13 +121,13 @@ ok $? "the socket is removed on exit"
 mkdir -m 700 "$TMP/xdg"
 /usr/bin/python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' \
     "$TMP/stale.sock"
-start stale run "$app" --duration 120 --set repl.socket="$TMP/stale.sock"
-wait_for "$TMP/stale.err" "repl: listening" 30
+start stale run "$app" --duration 600 --set repl.socket="$TMP/stale.sock"
+wait_for "$TMP/stale.err" "repl: listening" 120
 like "$TMP/stale.err" "removing the stale socket" "a stale socket is replaced"
 kill "$PID"; wait "$PID" 2>/dev/null
 
-XDG_RUNTIME_DIR="$TMP/xdg" start xdg run "$app" --duration 120
-wait_for "$TMP/xdg.err" "repl: listening" 30
+XDG_RUNTIME_DIR="$TMP/xdg" start xdg run "$app" --duration 600
+wait_for "$TMP/xdg.err" "repl: listening" 120
 is "$(stat -c %a "$TMP/xdg/perch")" 700 "the default socket directory is 0700"
 is "$(XDG_RUNTIME_DIR="$TMP/xdg" perch repl -e 'return 1 + 2')" 3 \
     "perch repl finds the only app's socket"
@@ -136,7 +136,7 @@ is "$(XDG_RUNTIME_DIR="$TMP/xdg" perch repl probe -e ':help' | head -1 | cut -c1
 kill "$PID"; wait "$PID" 2>/dev/null
 
 start off run "$app" --duration 1 --set repl.enabled=false --set repl.socket="$TMP/off.sock"
-wait_exit "$PID" 30
+wait_exit "$PID" 120
 [ ! -e "$TMP/off.sock" ]
 ok $? "repl.enabled=false: no socket"
 perch run "$app" --set repl.enabled=maybe >/dev/null 2>"$TMP/bad.err"

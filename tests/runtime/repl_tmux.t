@@ -30,9 +30,9 @@ end)
 LUA
 )
 sock="$TMP/tuner.sock"
-start app run "$app" --duration 120 --set lua.budget=0 --set repl.socket="$sock"
+start app run "$app" --duration 600 --set lua.budget=0 --set repl.socket="$sock"
 APP_PID=$PID
-wait_for "$TMP/app.err" "repl: listening" 30
+wait_for "$TMP/app.err" "repl: listening" 120
 
 sess="perch-repl-test-$$"
 export TMUX_TMPDIR="$TMP"   # a private tmux server
@@ -47,7 +47,7 @@ screen() { tmux capture-pane -t "$sess" -p -S -200 >"$TMP/screen"; }
 # wait_screen REGEX: poll the pane until a line matches.
 wait_screen() {
     local i=0
-    while [ "$i" -lt 100 ]; do
+    while [ "$i" -lt 300 ]; do
         screen
         grep -Eq -- "$1" "$TMP/screen" && return 0
         sleep 0.1
