@@ -26,6 +26,8 @@ EMBED(perch_hysteresis_lua, "lua/perch/hysteresis.lua");
 EMBED(perch_policy_lua, "lua/perch/policy.lua");
 EMBED(perch_sim_lua, "lua/perch/sim.lua");
 EMBED(perch_plot_lua, "lua/perch/plot.lua");
+EMBED(perch_repl_lua, "lua/perch/repl.lua");
+EMBED(perch_runner_lua, "lua/perch/runner.lua");
 
 static const struct {
     const char *name;       /* require name */
@@ -38,6 +40,8 @@ static const struct {
     { "perch.policy", "@lua/perch/policy.lua", perch_policy_lua_start, perch_policy_lua_end },
     { "perch.sim", "@lua/perch/sim.lua", perch_sim_lua_start, perch_sim_lua_end },
     { "perch.plot", "@lua/perch/plot.lua", perch_plot_lua_start, perch_plot_lua_end },
+    { "perch.repl", "@lua/perch/repl.lua", perch_repl_lua_start, perch_repl_lua_end },
+    { "perch.runner", "@lua/perch/runner.lua", perch_runner_lua_start, perch_runner_lua_end },
 };
 
 int pr_l_embed_has(const char *name)

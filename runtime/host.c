@@ -5,6 +5,7 @@
 #include "error.h"
 #include "log.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,12 @@ struct pr_host {
     uint64_t used;            /* instructions counted in that call */
     int exceeded;             /* the call in progress ran out */
     char abort_at[160];       /* "file:line" where it ran out */
+
+    /* interrupt polling (pr_host_pcallx) of the call in progress */
+    int (*poll)(void *ud);
+    void *poll_ud;
+    uint64_t polled_at;       /* `used` at the last poll */
+    int interrupted;          /* poll() asked to stop: abort as if out of budget */
 
     /* memory */
     size_t mem_used, mem_peak;
@@ -107,11 +114,21 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
 
     if (h->depth == 0)
         return;  /* a finalizer run by a collection between calls */
+    if (!h->opts.budget && !h->poll) {
+        /* Budget off: a coroutine created during a polled call kept the
+         * hook; it has nothing to do now. */
+        lua_sethook(L, NULL, 0, 0);
+        return;
+    }
     if (!h->exceeded) {
         h->used += (uint64_t)count;
         if (count != h->step)  /* left at 1 by an earlier abort */
             lua_sethook(L, budget_hook, LUA_MASKCOUNT, h->step);
-        if (h->used <= h->limit)
+        if (h->poll && h->used - h->polled_at >= PR_HOST_POLL_EVERY) {
+            h->polled_at = h->used;
+            h->interrupted = h->poll(h->poll_ud) != 0;
+        }
+        if (!h->interrupted && (!h->limit || h->used <= h->limit))
             return;
         h->exceeded = 1;
     }
@@ -123,8 +140,11 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
     lua_getinfo(L, "Sl", ar);
     if (!h->abort_at[0])
         snprintf(h->abort_at, sizeof h->abort_at, "%s:%d", ar->short_src, ar->currentline);
-    lua_pushfstring(L, "%s:%d: instruction budget exceeded (%I instructions)",
-                    ar->short_src, ar->currentline, (lua_Integer)h->limit);
+    if (h->interrupted)
+        lua_pushfstring(L, "%s:%d: interrupted", ar->short_src, ar->currentline);
+    else
+        lua_pushfstring(L, "%s:%d: instruction budget exceeded (%I instructions)",
+                        ar->short_src, ar->currentline, (lua_Integer)h->limit);
     lua_error(L);
 }
 
@@ -394,8 +414,8 @@ static int msgh(lua_State *L)
 }
 
 /* Start a host call (or join the one in progress: nested calls share its
- * budget). */
-static void call_begin(pr_host_t *h, uint64_t limit)
+ * budget and its interrupt poll; only the outermost call's options count). */
+static void call_begin(pr_host_t *h, uint64_t limit, const pr_host_callopts_t *o)
 {
     if (h->depth++ == 0) {
         h->used = 0;
@@ -403,19 +423,40 @@ static void call_begin(pr_host_t *h, uint64_t limit)
         h->exceeded = 0;
         h->abort_at[0] = '\0';
         h->mem_refused = 0;
+        h->interrupted = 0;
+        h->poll = o ? o->poll : NULL;
+        h->poll_ud = o ? o->poll_ud : NULL;
+        h->polled_at = 0;
+        if (h->poll && !h->opts.budget)  /* budget off: hook for this call only */
+            lua_sethook(h->L, budget_hook, LUA_MASKCOUNT, h->step);
     }
     h->st.calls++;
 }
 
-/* End a host call.  Returns 1 if the outermost call ran out of budget. */
+/* End a host call.  Returns 1 if the outermost call ran out of budget (or
+ * was interrupted). */
 static int call_end(pr_host_t *h, lua_State *co)
 {
-    if (--h->depth == 0 && h->exceeded && h->opts.budget) {
-        lua_sethook(h->L, budget_hook, LUA_MASKCOUNT, h->step);
-        if (co)
-            lua_sethook(co, budget_hook, LUA_MASKCOUNT, h->step);
+    if (--h->depth == 0) {
+        if (h->exceeded && h->opts.budget) {
+            lua_sethook(h->L, budget_hook, LUA_MASKCOUNT, h->step);
+            if (co)
+                lua_sethook(co, budget_hook, LUA_MASKCOUNT, h->step);
+        } else if (h->poll && !h->opts.budget) {
+            lua_sethook(h->L, NULL, 0, 0);
+        }
+        h->poll = NULL;
     }
     return h->exceeded && h->depth == 0;
+}
+
+/* What a failed call returns: PR_EBUDGET / -EINTR for an abort by the hook,
+ * else by Lua's status. */
+static int failure_code(const pr_host_t *h, int status)
+{
+    if (h->exceeded)
+        return h->interrupted ? -EINTR : PR_EBUDGET;
+    return status == LUA_ERRMEM ? PR_ENOMEM : PR_ESCRIPT;
 }
 
 /* Count and log a failed call whose message (with traceback) is on top of
@@ -426,16 +467,12 @@ static int call_failed(pr_host_t *h, int status, const char *what, const char *w
     const char *msg = lua_tolstring(h->L, -1, &len);
     int rc;
 
+    rc = failure_code(h, status);
     h->st.errors++;
-    if (h->exceeded) {
-        rc = PR_EBUDGET;
+    if (rc == PR_EBUDGET || rc == -EINTR)
         h->st.budget_aborts++;
-    } else if (status == LUA_ERRMEM) {
-        rc = PR_ENOMEM;
+    else if (rc == PR_ENOMEM)
         h->st.mem_errors++;
-    } else {
-        rc = PR_ESCRIPT;
-    }
     if (h->depth == 0)
         h->exceeded = 0;
     note_error(h, msg ? msg : "(no message)");
@@ -460,12 +497,15 @@ static int call_failed(pr_host_t *h, int status, const char *what, const char *w
  * left to raise again, but the code did run away, so it fails all the same. */
 static void push_caught_abort(pr_host_t *h, lua_State *L)
 {
-    lua_pushfstring(L, "%s: instruction budget exceeded (%I instructions; "
-                    "the script caught the error)", h->abort_at, (lua_Integer)h->limit);
+    if (h->interrupted)
+        lua_pushfstring(L, "%s: interrupted (the script caught the error)", h->abort_at);
+    else
+        lua_pushfstring(L, "%s: instruction budget exceeded (%I instructions; "
+                        "the script caught the error)", h->abort_at, (lua_Integer)h->limit);
 }
 
 static int call_with(pr_host_t *h, int nargs, int nresults, uint64_t limit,
-                     const char *what, const char *where)
+                     const char *what, const char *where, const pr_host_callopts_t *o)
 {
     lua_State *L = h->L;
     int base = lua_gettop(L) - nargs;  /* index of the function */
@@ -473,7 +513,7 @@ static int call_with(pr_host_t *h, int nargs, int nresults, uint64_t limit,
 
     lua_pushcfunction(L, msgh);
     lua_insert(L, base);
-    call_begin(h, limit);
+    call_begin(h, limit, o);
     status = lua_pcall(L, nargs, nresults, base);
     ran_away = call_end(h, NULL);
     if (status == LUA_OK && !ran_away) {
@@ -483,6 +523,27 @@ static int call_with(pr_host_t *h, int nargs, int nresults, uint64_t limit,
     if (status == LUA_OK) {
         lua_settop(L, base);  /* keep the msgh slot, drop the results */
         push_caught_abort(h, L);
+    }
+    if (o && o->keep_error) {
+        /* The caller shows the message to its user: not the app's failure.
+         * An abort raises again on every instruction, so the last raise
+         * names wherever that was: name where it began. */
+        rc = failure_code(h, status);
+        if (h->depth == 0)
+            h->exceeded = 0;
+        if (rc == -EINTR)
+            lua_pushfstring(L, "%s: interrupted", h->abort_at);
+        else if (rc == PR_EBUDGET)
+            lua_pushfstring(L, "%s: instruction budget exceeded (%I instructions)",
+                            h->abort_at, (lua_Integer)h->limit);
+        else if (rc == PR_ENOMEM && h->mem_refused)
+            lua_pushfstring(L, "memory ceiling of %I KiB reached%s",
+                            (lua_Integer)(h->opts.max_bytes >> 10), h->mem_at);
+        lua_replace(L, base);  /* over the handler slot (or the pushed message) */
+        lua_settop(L, base);
+        if (h->depth == 0)
+            lua_gc(L, LUA_GCCOLLECT, 0);
+        return rc;
     }
     rc = call_failed(h, status, what, where);
     lua_settop(L, base - 1);
@@ -495,7 +556,7 @@ int pr_host_resume(pr_host_t *h, lua_State *co, int nargs, int *nres,
     lua_State *prev = h->running;
     int status, ran_away, rc;
 
-    call_begin(h, h->opts.budget);
+    call_begin(h, h->opts.budget, NULL);
     h->running = co;
     status = lua_resume(co, h->L, nargs, nres);
     h->running = prev;
@@ -534,7 +595,13 @@ int pr_host_resume(pr_host_t *h, lua_State *co, int nargs, int *nres,
 int pr_host_pcall(pr_host_t *h, int nargs, int nresults, const char *what,
                   const char *where)
 {
-    return call_with(h, nargs, nresults, h->opts.budget, what, where);
+    return call_with(h, nargs, nresults, h->opts.budget, what, where, NULL);
+}
+
+int pr_host_pcallx(pr_host_t *h, int nargs, int nresults, const char *what,
+                   const char *where, const pr_host_callopts_t *o)
+{
+    return call_with(h, nargs, nresults, h->opts.budget, what, where, o);
 }
 
 void pr_callback_set(lua_State *L, pr_callback_t *cb, int idx, const char *what)
@@ -603,7 +670,7 @@ static int run_main(pr_host_t *h, int status, const char *path)
             h->st.mem_errors++;
         return status == LUA_ERRMEM ? PR_ENOMEM : PR_ESCRIPT;
     }
-    return call_with(h, 0, 0, h->opts.load_budget, "main chunk", path);
+    return call_with(h, 0, 0, h->opts.load_budget, "main chunk", path, NULL);
 }
 
 int pr_host_dofile(pr_host_t *h, const char *path)

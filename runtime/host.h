@@ -114,6 +114,27 @@ int pr_host_pcall(pr_host_t *h, int nargs, int nresults,
 int pr_host_resume(pr_host_t *h, lua_State *co, int nargs, int *nres,
                    const char *what, const char *where);
 
+/* A call made on behalf of an interactive user (the REPL).
+ *
+ * poll: called from the count hook about every PR_HOST_POLL_EVERY
+ * instructions while the call runs (the hook is installed for the call even
+ * with the budget off).  Nonzero aborts the call exactly like a spent
+ * budget, so the script cannot catch it, with the message "file:line:
+ * interrupted", and the call returns -EINTR.  It runs inside a Lua hook:
+ * it must not touch the Lua state.  Only the outermost call's poll counts.
+ * keep_error: on failure leave the message (with traceback) as the one value
+ * in place of the function instead of logging it and counting it in the
+ * stats: the failure is the user's, who sees the message, not the app's. */
+#define PR_HOST_POLL_EVERY 100000u
+typedef struct pr_host_callopts {
+    int (*poll)(void *ud);
+    void *poll_ud;
+    int keep_error;
+} pr_host_callopts_t;
+
+int pr_host_pcallx(pr_host_t *h, int nargs, int nresults, const char *what,
+                   const char *where, const pr_host_callopts_t *co);
+
 /* Store the function at stack index idx as a callback (raises a Lua error if
  * it is not a function: call from a C function bound to Lua). */
 void pr_callback_set(lua_State *L, pr_callback_t *cb, int idx, const char *what);

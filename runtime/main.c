@@ -1,4 +1,4 @@
-/* main.c - the perch command line: run, check, sim, version, help. */
+/* main.c - the perch command line: run, check, sim, repl, version, help. */
 #include "app.h"
 #include "device.h"
 #include "error.h"
@@ -8,6 +8,7 @@
 #include "loop.h"
 #include "reload.h"
 #include "perch.h"
+#include "repl.h"
 #include "version.h"
 
 #include <errno.h>
@@ -29,6 +30,8 @@ static const char usage_text[] =
     "  sim POLICY.lua... --trace TRACE.csv [--out CSV] [--plot SVG]\n"
     "      [--compare OTHER.lua]...  replay a sensor trace through policies on a\n"
     "                          simulated clock; `perch sim --help` for more\n"
+    "  repl [--socket PATH] [-e CODE] [APP]\n"
+    "                          talk to a running app's REPL (see perch repl --help)\n"
     "  version                 print the version\n"
     "  help                    print this help\n"
     "\n"
@@ -42,7 +45,8 @@ static const char usage_text[] =
     "                          safety.crit_c (default: the zone's critical trip,\n"
     "                          else 85), safety.release_c (5), safety.min_fps\n"
     "                          (1); sensors: sensors.period_ms (1000),\n"
-    "                          sensors.stale_s, sensors.stuck_s\n"
+    "                          sensors.stale_s, sensors.stuck_s; the REPL:\n"
+    "                          repl.socket (PATH), repl.enabled (default true)\n"
     "  --log-level LEVEL       debug, info, warn or error (default info)\n"
     "  --dry-run               write no actuator (cpufreq), log what would be\n"
     "                          written (also --set actuators.dry_run=true)\n"
@@ -98,6 +102,21 @@ static const char *opt_value(int argc, char **argv, int *i, const char *name)
     return argv[++*i];
 }
 
+/* The REPL's view of the app: whichever version runs now. */
+static pr_host_t *repl_host(void *ud) { return pr_reloader_host(*(pr_reloader_t **)ud); }
+
+static int repl_reload(void *ud, char *msg, size_t len)
+{
+    pr_reloader_t *r = *(pr_reloader_t **)ud;
+    int rc = pr_reloader_reload(r, "repl", msg, len);
+    if (rc == 0) {
+        pr_reload_stats_t st;
+        pr_reloader_stats(r, &st);
+        snprintf(msg, len, "reloaded: version %llu running", (unsigned long long)st.version);
+    }
+    return rc;
+}
+
 static int cmd_run(int argc, char **argv)
 {
     const char *path = NULL;
@@ -112,6 +131,8 @@ static int cmd_run(int argc, char **argv)
     pr_reloader_t *reloader = NULL;
     pr_app_t *app = NULL;
     int no_watch = 0;
+    pr_repl_opts_t repl_opts;
+    pr_repl_t *repl = NULL;
     pr_timer_t duration;
     char err[256];
     double t0;
@@ -156,7 +177,8 @@ static int cmd_run(int argc, char **argv)
     if (!path)
         return free(sets), usage_error("%s", "run needs an app: perch run APP.lua");
     pr_host_opts_default(&opts);
-    if (pr_app_parse_sets(sets, nsets, &opts, err, sizeof err) < 0)
+    if (pr_app_parse_sets(sets, nsets, &opts, err, sizeof err) < 0 ||
+        pr_repl_config(sets, nsets, path, &repl_opts, err, sizeof err) < 0)
         return free(sets), usage_error("%s", err);
     pr_reload_opts_default(&ropts);
     if (pr_reload_parse_sets(sets, nsets, &ropts, err, sizeof err) < 0)
@@ -202,12 +224,21 @@ static int cmd_run(int argc, char **argv)
         free(sets);
         return 1;
     }
+    if (repl_opts.enabled) {
+        /* The device keeps running without a REPL rather than not at all. */
+        static const pr_repl_hooks_t hooks = { repl_host, repl_reload };
+        if (pr_repl_create(&repl, rs.loop, &repl_opts, &hooks, &reloader, err, sizeof err) < 0)
+            pr_log_warn("repl: not listening: %s", err);
+        else
+            pr_log_info("repl: listening on %s", pr_repl_path(repl));
+    }
     pr_log_debug("%s: running", path);
     if (pr_loop_run(rs.loop) == 0)
         rs.why = "nothing left to run";
     else if (!rs.why)
         rs.why = "perch.stop()";
     pr_timer_stop(&duration);
+    pr_repl_destroy(repl);
     app = pr_reloader_app(reloader);
     pr_app_stop(app);
     {
@@ -319,6 +350,8 @@ int main(int argc, char **argv)
         return cmd_check(argc, argv);
     if (!strcmp(cmd, "sim"))
         return cmd_sim(argc, argv);
+    if (!strcmp(cmd, "repl"))
+        return pr_repl_client_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("perch %s (%s)\n", PERCH_VERSION, LUA_RELEASE);
         return 0;

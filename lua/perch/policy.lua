@@ -374,4 +374,14 @@ function Engine:step(inputs)
   return r
 end
 
+------------------------------------------------------------ live
+
+-- The policies running live (perch.policy.run), by name: the REPL's
+-- :policies and :set look here.
+M.live = {}
+
+-- Live glue (sensors -> engine -> actuators) is in perch.runner; a tail
+-- call, so its argument errors name the caller's line.
+function M.run(opts) return require("perch.runner").run(opts) end
+
 return setmetatable(M, { __call = function(_, spec) return M.new(spec) end })
