@@ -83,6 +83,7 @@ int luaopen_perch(lua_State *L)
     pr_l_npy_open(L);
     pr_l_mlp_open(L);
     pr_l_models_open(L);
+    pr_l_cache_open(L);
     pr_l_kernels_open(L);
     return 1;
 }

@@ -27,6 +27,7 @@ void pr_l_buffer_open(lua_State *L);
 void pr_l_npy_open(lua_State *L);
 void pr_l_mlp_open(lua_State *L);
 void pr_l_models_open(lua_State *L);
+void pr_l_cache_open(lua_State *L);
 /* Load a .npy file into a new f32 buffer left on the stack (0), or push a
  * message naming the file and the problem (-1).  hdr gets the shape. */
 struct pr_lbuf;
