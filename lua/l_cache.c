@@ -14,6 +14,7 @@
 #include "error.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <lauxlib.h>
@@ -75,9 +76,12 @@ static double opt_number(lua_State *L, int t, const char *key, double def, doubl
         luaL_error(L, "cache option '%s' must be a number, got %s", key, luaL_typename(L, -1));
     v = lua_tonumber(L, -1);
     lua_pop(L, 1);
-    if (!isfinite(v) || v < lo || (v == lo && !lo_ok) || v > hi)
-        luaL_error(L, "cache option '%s' must be %s %g and <= %g, got %f", key,
-                   lo_ok ? ">=" : ">", lo, hi, v);
+    if (!isfinite(v) || v < lo || (v == lo && !lo_ok) || v > hi) {
+        char msg[160];  /* lua_pushfstring has no %g */
+        snprintf(msg, sizeof msg, "cache option '%s' must be %s %g and <= %g, got %g", key,
+                 lo_ok ? ">=" : ">", lo, hi, v);
+        luaL_error(L, "%s", msg);
+    }
     return v;
 }
 
