@@ -14,7 +14,7 @@
 #define NLAT  200000      /* gets timed one by one for the percentiles */
 
 static pr_cache_t *cache;
-static char keys[NKEYS][16];
+static char keys[NKEYS][32];
 static unsigned rng = 1;
 static int64_t fake_now;
 
