@@ -28,8 +28,9 @@
  *
  * Threads and processes: a pr_cache_t is used from one thread.  Opening a
  * file this process already has open shares the LMDB environment (LMDB
- * forbids opening one twice in a process), its counters and its refresh
- * claims; each pr_cache_t keeps its own defaults and clock.
+ * forbids opening one twice in a process): its map size (the first open's),
+ * counters and refresh claims; each pr_cache_t keeps its own defaults and
+ * clock.
  *
  * Errors: 0 or negative.  PR_E* (error.h), negated errno (-ENOENT), or an
  * LMDB code (MDB_INVALID: "not an LMDB file", MDB_CORRUPTED, ...), which are
