@@ -1,0 +1,156 @@
+/* bench_cache.c - runtime/cache on a real LMDB file in a temp dir (TMPDIR,
+ * else /tmp): put throughput and latency (every put is a durable commit, so
+ * this is mostly the disk's fdatasync), get throughput and latency for
+ * fresh hits, misses and stale hits, and the time of one purge batch. */
+#include "bench.h"
+#include "cache.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/vfs.h>
+
+#define NKEYS 1000
+#define NLAT  200000      /* gets timed one by one for the percentiles */
+
+static pr_cache_t *cache;
+static char keys[NKEYS][32];
+static unsigned rng = 1;
+static int64_t fake_now;
+
+static int64_t fake_clock(void *ud)
+{
+    (void)ud;
+    return fake_now;
+}
+
+static unsigned next_key(void)
+{
+    rng = rng * 1103515245u + 12345u;
+    return (rng >> 8) % NKEYS;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void report_lat(const char *name, uint64_t *ns, size_t n)
+{
+    char buf[64];
+    qsort(ns, n, sizeof *ns, cmp_u64);
+    snprintf(buf, sizeof buf, "%s.p50", name);
+    bench_report(buf, (double)ns[n / 2] / 1000.0, "us", NULL, 0);
+    snprintf(buf, sizeof buf, "%s.p99", name);
+    bench_report(buf, (double)ns[n * 99 / 100] / 1000.0, "us", NULL, 0);
+}
+
+static void get_hit(void *ctx)
+{
+    pr_cache_entry_t e;
+    unsigned k = next_key();
+    (void)ctx;
+    pr_cache_get(cache, keys[k], strlen(keys[k]), &e);
+    bench_keep(e.value);
+}
+
+static void get_miss(void *ctx)
+{
+    pr_cache_entry_t e;
+    (void)ctx;
+    pr_cache_get(cache, "absent-key", 10, &e);
+    bench_keep(e.state);
+}
+
+static void fail(const char *what, int rc)
+{
+    fprintf(stderr, "bench_cache: %s: %s\n", what, pr_cache_strerror(rc));
+    exit(1);
+}
+
+/* Puts of vlen-byte values over the first n keys; latency of each. */
+static void bench_put(const char *name, size_t vlen, size_t n)
+{
+    char *val = malloc(vlen);
+    uint64_t *lat = malloc(n * sizeof *lat), t0, all;
+    char buf[64];
+    int rc;
+
+    memset(val, 'v', vlen);
+    all = bench_ns();
+    for (size_t i = 0; i < n; i++) {
+        t0 = bench_ns();
+        if ((rc = pr_cache_put(cache, keys[i], strlen(keys[i]), val, vlen, NULL)) < 0)
+            fail("put", rc);
+        lat[i] = bench_ns() - t0;
+    }
+    all = bench_ns() - all;
+    snprintf(buf, sizeof buf, "%s.rate", name);
+    bench_report(buf, (double)n * 1e9 / (double)all, "ops/s", NULL, 0);
+    report_lat(name, lat, n);
+    free(lat);
+    free(val);
+}
+
+int main(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    char dir[256], path[300], cmd[320];
+    uint64_t *lat = malloc(NLAT * sizeof *lat);
+    struct statfs sf;
+    pr_cache_entry_t e;
+    unsigned purged;
+    int rc;
+
+    snprintf(dir, sizeof dir, "%s/perch-bench-cache.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!lat || !mkdtemp(dir)) {
+        perror("bench_cache: mkdtemp");
+        return 1;
+    }
+    snprintf(path, sizeof path, "%s/cache.mdb", dir);
+    if ((rc = pr_cache_open(&cache, path, 256, 3600)) < 0)
+        fail(path, rc);
+    if (statfs(dir, &sf) == 0 && sf.f_type == 0x01021994)
+        printf("note: %s is tmpfs: fdatasync is free there, put figures are not a disk's\n", dir);
+    for (int i = 0; i < NKEYS; i++)
+        snprintf(keys[i], sizeof keys[i], "/api/item/%d", i);
+
+    bench_put("cache.put.1k", 1024, NKEYS);
+    bench_put("cache.put.64k", 65536, 200);
+
+    double ns = bench_time(get_hit, NULL);
+    bench_report("cache.get.hit", ns, "ns", NULL, 0);
+    bench_report("cache.get.hit.rate", 1e9 / ns, "ops/s", NULL, 0);
+    for (size_t i = 0; i < NLAT; i++) {
+        uint64_t t0 = bench_ns();
+        get_hit(NULL);
+        lat[i] = bench_ns() - t0;
+    }
+    report_lat("cache.get.hit", lat, NLAT);
+    ns = bench_time(get_miss, NULL);
+    bench_report("cache.get.miss", ns, "ns", "cache.get.hit", ns / bench_time(get_hit, NULL));
+
+    /* Stale gets (the refresh claim lookup), then purge: jump the clock
+     * past expiry, then past every stale deadline. */
+    pr_cache_get(cache, keys[0], strlen(keys[0]), &e);
+    fake_now = e.expires_ns + 1;
+    pr_cache_set_clock(cache, fake_clock, NULL);
+    ns = bench_time(get_hit, NULL);
+    bench_report("cache.get.stale", ns, "ns", NULL, 0);
+    fake_now = e.stale_until_ns + 3600LL * 1000000000;
+    uint64_t t0 = bench_ns();
+    if ((rc = pr_cache_purge(cache, PR_CACHE_PURGE_BATCH, PR_CACHE_PURGE_NS, &purged)) < 0)
+        fail("purge", rc);
+    t0 = bench_ns() - t0;
+    printf("purge batch: %u entries (bound %d entries / %d us of deletion)\n", purged,
+           PR_CACHE_PURGE_BATCH, PR_CACHE_PURGE_NS / 1000);
+    bench_report("cache.purge.batch", (double)t0 / 1000.0, "us", NULL, 0);
+
+    pr_cache_close(cache);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "bench_cache: could not remove %s\n", dir);
+    free(lat);
+    return 0;
+}

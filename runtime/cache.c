@@ -1,0 +1,985 @@
+/* cache.c - the response cache on LMDB: TTL, stale-while-revalidate with one
+ * refresh in flight per key, eviction before the map fills, bounded purges.
+ *
+ * Layout of the LMDB file (three named databases):
+ *   "entries"  key -> record: struct rec header, content type + NUL, value
+ *   "expiry"   BE64 stale_until_ns || BE64 seq -> key.  Ordered by the time
+ *              an entry becomes useless, so the first record is both the
+ *              next to purge and the first to evict.  seq makes index keys
+ *              unique and lets a record find its own index entry.
+ *   "meta"     "state" -> struct state: next seq and the byte total, kept in
+ *              the same transactions as the entries so they never disagree.
+ *
+ * Room: "in use" is the sum of the B-tree pages of every database (LMDB
+ * keeps those counts in O(1) stats), which leaves out the pages on the free
+ * list.  A put that would take in-use pages above HIGH_WATER of the map
+ * first evicts within its own transaction.  Pages freed by a transaction
+ * can only be reused two commits later, and overflow values need
+ * contiguous runs, so MDB_MAP_FULL can still happen: then the put is
+ * aborted, a separate transaction evicts a batch (doubling each round) and
+ * commits, and the put is retried.  Every eviction transaction rewrites the
+ * state record, so it always commits a new transaction id and the round
+ * before it becomes reusable.  Only when two rounds in a row found nothing
+ * to evict is the entry itself too large. */
+#include "cache.h"
+
+#include "error.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <lmdb.h>
+
+#define HIGH_WATER_NUM 3       /* proactive eviction above 3/4 of the map */
+#define HIGH_WATER_DEN 4
+#define EVICT_PER_PUT  1024    /* bound on proactive evictions in one put */
+#define FULL_ROUNDS    48      /* MAP_FULL retries before giving up */
+#define CLAIM_BUCKETS  256
+#define NS             1000000000LL
+#define MAX_SECONDS    1e9     /* ~31 years: keeps ns sums far from INT64_MAX */
+#define FUTURE_SLACK_NS NS     /* stored more than 1 s ahead: clock stepped back */
+
+/* ------------------------------------------------------------ records -- */
+
+struct rec {                   /* at the start of every "entries" value */
+    int64_t stored_ns, expires_ns, stale_until_ns;
+    uint64_t seq;
+    uint32_t flags;
+    uint16_t ct_len;           /* content type bytes, a NUL follows */
+    uint16_t version;
+};
+#define REC_VERSION 1
+
+struct state {                 /* meta "state" */
+    uint64_t next_seq;
+    uint64_t bytes;            /* sum of key + record sizes of all entries */
+};
+
+#define IKEY_LEN 16
+
+static void be64(unsigned char *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (unsigned char)v;
+}
+
+static uint64_t get_be64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static void ikey(unsigned char *k, int64_t stale_until, uint64_t seq)
+{
+    be64(k, (uint64_t)stale_until);
+    be64(k + 8, seq);
+}
+
+/* ------------------------------------------------- shared environments -- */
+
+struct claim {
+    struct claim *next;
+    int64_t until_ns;          /* the claim lapses at this (cache clock) time */
+    size_t klen;
+    unsigned char key[];
+};
+
+/* One per LMDB file open in this process, shared by its handles. */
+struct env {
+    struct env *next;
+    dev_t dev;
+    ino_t ino;
+    int refs;
+    MDB_env *mdb;
+    MDB_dbi entries, expiry, meta;
+    MDB_txn *rtxn;             /* reused read transaction; reset when idle */
+    int rtxn_live;             /* renewed: its snapshot backs the last get */
+    size_t map_bytes, psize;
+    size_t map_pages;
+    struct claim *claims[CLAIM_BUCKETS];
+    pr_cache_stats_t st;       /* counters; the gauges are filled in on demand */
+};
+
+struct pr_cache {
+    struct env *e;
+    char *path;
+    int64_t ttl_ns, stale_ns, refresh_ns;
+    pr_cache_clock_fn clock;
+    void *clock_ud;
+    /* background purge: a one-shot timerfd watched weakly by the loop */
+    pr_io_t io;
+    int tfd;
+    int64_t period_ns;
+};
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct env *registry;
+
+static int lerr(int rc)
+{
+    return rc > 0 ? -rc : rc;  /* LMDB returns system errors as positive errno */
+}
+
+static int64_t now_ns(const pr_cache_t *c)
+{
+    int64_t t;
+    if (c->clock) {
+        t = c->clock(c->clock_ud);
+    } else {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        t = (int64_t)ts.tv_sec * NS + ts.tv_nsec;
+    }
+    return t < 0 ? 0 : t;
+}
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * NS + ts.tv_nsec;
+}
+
+/* Every call starts here: the last get's snapshot is released, so it never
+ * pins pages a writer wants to reuse. */
+static void idle(struct env *e)
+{
+    if (e->rtxn_live) {
+        mdb_txn_reset(e->rtxn);
+        e->rtxn_live = 0;
+    }
+}
+
+static int read_begin(struct env *e)
+{
+    int rc;
+    idle(e);
+    rc = mdb_txn_renew(e->rtxn);
+    if (rc)
+        return lerr(rc);
+    e->rtxn_live = 1;
+    return 0;
+}
+
+static int data_file_id(const char *path, int isdir, struct stat *st)
+{
+    char buf[PATH_MAX];
+    if (!isdir)
+        return stat(path, st);
+    if (snprintf(buf, sizeof buf, "%s/data.mdb", path) >= (int)sizeof buf)
+        return -1;
+    return stat(buf, st);
+}
+
+static int env_open(struct env *e, const char *path, int isdir, size_t max_mb)
+{
+    unsigned flags = MDB_NOTLS | (isdir ? 0 : MDB_NOSUBDIR);
+    MDB_txn *txn;
+    MDB_envinfo info;
+    MDB_stat ms;
+    int rc, dead;
+
+    if ((rc = mdb_env_create(&e->mdb)))
+        return lerr(rc);
+    if ((rc = mdb_env_set_maxdbs(e->mdb, 3)) ||
+        (rc = mdb_env_set_mapsize(e->mdb, max_mb << 20)) ||
+        (rc = mdb_env_open(e->mdb, path, flags, 0644)))
+        return lerr(rc);
+    /* Reader slots of processes that died (kill -9) would pin old pages
+     * forever and make the map look full. */
+    mdb_reader_check(e->mdb, &dead);
+    if ((rc = mdb_txn_begin(e->mdb, NULL, 0, &txn)))
+        return lerr(rc);
+    if ((rc = mdb_dbi_open(txn, "entries", MDB_CREATE, &e->entries)) ||
+        (rc = mdb_dbi_open(txn, "expiry", MDB_CREATE, &e->expiry)) ||
+        (rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &e->meta))) {
+        mdb_txn_abort(txn);
+        return lerr(rc);
+    }
+    if ((rc = mdb_txn_commit(txn)))
+        return lerr(rc);
+    mdb_env_info(e->mdb, &info);
+    mdb_env_stat(e->mdb, &ms);
+    e->map_bytes = info.me_mapsize;
+    e->psize = ms.ms_psize;
+    e->map_pages = e->map_bytes / e->psize;
+    if ((rc = mdb_txn_begin(e->mdb, NULL, MDB_RDONLY, &e->rtxn)))
+        return lerr(rc);
+    mdb_txn_reset(e->rtxn);
+    return 0;
+}
+
+static void claims_clear(struct env *e)
+{
+    for (int i = 0; i < CLAIM_BUCKETS; i++) {
+        while (e->claims[i]) {
+            struct claim *cl = e->claims[i];
+            e->claims[i] = cl->next;
+            free(cl);
+        }
+    }
+}
+
+static void env_free(struct env *e)
+{
+    if (e->rtxn)
+        mdb_txn_abort(e->rtxn);
+    if (e->mdb)
+        mdb_env_close(e->mdb);
+    claims_clear(e);
+    free(e);
+}
+
+/* Find the file in the registry or open it.  Called with registry_lock. */
+static int env_get(const char *path, size_t max_mb, struct env **out)
+{
+    struct stat st;
+    int isdir = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+    struct env *e;
+    int rc;
+
+    if (data_file_id(path, isdir, &st) == 0) {
+        for (e = registry; e; e = e->next) {
+            if (e->dev == st.st_dev && e->ino == st.st_ino) {
+                e->refs++;
+                *out = e;
+                return 0;
+            }
+        }
+    }
+    if (!(e = calloc(1, sizeof *e)))
+        return PR_ENOMEM;
+    if ((rc = env_open(e, path, isdir, max_mb)) < 0) {
+        env_free(e);
+        return rc;
+    }
+    if (data_file_id(path, isdir, &st) != 0) {
+        rc = -errno;
+        env_free(e);
+        return rc;
+    }
+    e->dev = st.st_dev;
+    e->ino = st.st_ino;
+    e->refs = 1;
+    e->next = registry;
+    registry = e;
+    *out = e;
+    return 0;
+}
+
+static void env_put(struct env *e)
+{
+    pthread_mutex_lock(&registry_lock);
+    if (--e->refs == 0) {
+        for (struct env **p = &registry; *p; p = &(*p)->next) {
+            if (*p == e) {
+                *p = e->next;
+                break;
+            }
+        }
+        env_free(e);
+    }
+    pthread_mutex_unlock(&registry_lock);
+}
+
+/* -------------------------------------------------------------- claims -- */
+
+static size_t claim_bucket(const void *key, size_t klen)
+{
+    const unsigned char *p = key;
+    uint32_t h = 2166136261u;  /* FNV-1a */
+    for (size_t i = 0; i < klen; i++)
+        h = (h ^ p[i]) * 16777619u;
+    return h % CLAIM_BUCKETS;
+}
+
+/* Find key's live claim, dropping lapsed ones of the bucket on the way.
+ * Returns the link pointing at it, or NULL. */
+static struct claim **claim_find(struct env *e, const void *key, size_t klen, int64_t now)
+{
+    struct claim **p = &e->claims[claim_bucket(key, klen)];
+    while (*p) {
+        struct claim *cl = *p;
+        if (cl->until_ns <= now) {
+            *p = cl->next;
+            free(cl);
+            continue;
+        }
+        if (cl->klen == klen && memcmp(cl->key, key, klen) == 0)
+            return p;
+        p = &cl->next;
+    }
+    return NULL;
+}
+
+static void claim_drop(struct env *e, const void *key, size_t klen)
+{
+    struct claim **p = claim_find(e, key, klen, INT64_MIN);
+    if (p) {
+        struct claim *cl = *p;
+        *p = cl->next;
+        free(cl);
+    }
+}
+
+/* 1 if this caller gets the refresh: no live claim existed, now it does.
+ * Out of memory, it says 1 without recording: a second refresh is better
+ * than none. */
+static int claim_take(pr_cache_t *c, const void *key, size_t klen, int64_t now)
+{
+    struct env *e = c->e;
+    struct claim *cl;
+    size_t b;
+
+    if (claim_find(e, key, klen, now))
+        return 0;
+    if ((cl = malloc(sizeof *cl + klen))) {
+        b = claim_bucket(key, klen);
+        cl->until_ns = now + c->refresh_ns;
+        cl->klen = klen;
+        memcpy(cl->key, key, klen);
+        cl->next = e->claims[b];
+        e->claims[b] = cl;
+    }
+    return 1;
+}
+
+/* ---------------------------------------------------------- open/close -- */
+
+static int check_seconds(double s, int allow_zero)
+{
+    return isfinite(s) && (s > 0 || (allow_zero && s == 0)) && s <= MAX_SECONDS;
+}
+
+int pr_cache_open(pr_cache_t **out, const char *path, size_t max_mb, double default_ttl_s)
+{
+    pr_cache_t *c;
+    int rc;
+
+    if (out)
+        *out = NULL;
+    if (!out || !path || !*path || max_mb == 0 || max_mb > (SIZE_MAX >> 21) ||
+        !check_seconds(default_ttl_s, 0))
+        return PR_EINVAL;
+    if (!(c = calloc(1, sizeof *c)) || !(c->path = strdup(path))) {
+        free(c);
+        return PR_ENOMEM;
+    }
+    c->ttl_ns = c->stale_ns = (int64_t)(default_ttl_s * 1e9);
+    c->refresh_ns = (int64_t)(PR_CACHE_REFRESH_TIMEOUT_S * 1e9);
+    c->tfd = -1;
+    pthread_mutex_lock(&registry_lock);
+    rc = env_get(path, max_mb, &c->e);
+    pthread_mutex_unlock(&registry_lock);
+    if (rc < 0) {
+        free(c->path);
+        free(c);
+        return rc;
+    }
+    *out = c;
+    return 0;
+}
+
+void pr_cache_close(pr_cache_t *c)
+{
+    if (!c)
+        return;
+    pr_cache_detach(c);
+    idle(c->e);
+    env_put(c->e);
+    free(c->path);
+    free(c);
+}
+
+int pr_cache_set_stale(pr_cache_t *c, double stale_s)
+{
+    if (!c || !check_seconds(stale_s, 1))
+        return PR_EINVAL;
+    c->stale_ns = (int64_t)(stale_s * 1e9);
+    return 0;
+}
+
+int pr_cache_set_refresh_timeout(pr_cache_t *c, double timeout_s)
+{
+    if (!c || !check_seconds(timeout_s, 0))
+        return PR_EINVAL;
+    c->refresh_ns = (int64_t)(timeout_s * 1e9);
+    return 0;
+}
+
+void pr_cache_set_clock(pr_cache_t *c, pr_cache_clock_fn fn, void *ud)
+{
+    c->clock = fn;
+    c->clock_ud = ud;
+}
+
+const char *pr_cache_path(const pr_cache_t *c) { return c->path; }
+
+/* ------------------------------------------------------------- writing -- */
+
+/* B-tree pages of every database, plus the two meta pages: what is not on
+ * LMDB's free list.  O(1): the counts live in each database's record. */
+static size_t pages_in_use(struct env *e, MDB_txn *txn)
+{
+    MDB_dbi dbis[] = { 0 /* free list */, 1 /* main */, e->entries, e->expiry, e->meta };
+    size_t n = 2;
+    for (size_t i = 0; i < sizeof dbis / sizeof dbis[0]; i++) {
+        MDB_stat ms;
+        if (mdb_stat(txn, dbis[i], &ms) == 0)
+            n += ms.ms_branch_pages + ms.ms_leaf_pages + ms.ms_overflow_pages;
+    }
+    return n;
+}
+
+static int state_read(struct env *e, MDB_txn *txn, struct state *s)
+{
+    MDB_val k = { 5, (void *)"state" }, v;
+    int rc = mdb_get(txn, e->meta, &k, &v);
+    memset(s, 0, sizeof *s);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc)
+        return lerr(rc);
+    if (v.mv_size != sizeof *s)
+        return MDB_CORRUPTED;
+    memcpy(s, v.mv_data, sizeof *s);
+    return 0;
+}
+
+static int state_write(struct env *e, MDB_txn *txn, const struct state *s)
+{
+    MDB_val k = { 5, (void *)"state" }, v = { sizeof *s, (void *)s };
+    return lerr(mdb_put(txn, e->meta, &k, &v, 0));
+}
+
+static int rec_read(const MDB_val *v, struct rec *r)
+{
+    if (v->mv_size < sizeof *r)
+        return MDB_CORRUPTED;
+    memcpy(r, v->mv_data, sizeof *r);
+    if (r->version != REC_VERSION || v->mv_size < sizeof *r + r->ct_len + 1u)
+        return MDB_CORRUPTED;
+    return 0;
+}
+
+/* Drop the first entry of the expiry index.  Returns 1 if one was dropped,
+ * 0 if the index is empty, or an error. */
+static int drop_first(struct env *e, MDB_txn *txn, MDB_cursor *cur, struct state *s,
+                      int64_t now)
+{
+    unsigned char key[PR_CACHE_KEY_MAX];
+    MDB_val ik, iv, k, v;
+    struct rec r;
+    int rc = mdb_cursor_get(cur, &ik, &iv, MDB_FIRST);
+
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc)
+        return lerr(rc);
+    if (ik.mv_size != IKEY_LEN || iv.mv_size == 0 || iv.mv_size > sizeof key)
+        return MDB_CORRUPTED;
+    /* The key's bytes live in the page about to change: copy them. */
+    memcpy(key, iv.mv_data, iv.mv_size);
+    k.mv_size = iv.mv_size;
+    k.mv_data = key;
+    int64_t dead = (int64_t)get_be64(ik.mv_data);
+    uint64_t seq = get_be64((unsigned char *)ik.mv_data + 8);
+    if ((rc = mdb_cursor_del(cur, 0)))
+        return lerr(rc);
+    rc = mdb_get(txn, e->entries, &k, &v);
+    /* Only the entry this index record was made for: a mismatch would be an
+     * orphan index record, which is simply gone now. */
+    if (rc == 0 && rec_read(&v, &r) == 0 && r.seq == seq) {
+        size_t sz = k.mv_size + v.mv_size;
+        if ((rc = mdb_del(txn, e->entries, &k, NULL)))
+            return lerr(rc);
+        s->bytes = s->bytes >= sz ? s->bytes - sz : 0;
+        if (dead <= now)
+            e->st.purged++;
+        else
+            e->st.evictions++;
+    } else if (rc && rc != MDB_NOTFOUND) {
+        return lerr(rc);
+    }
+    return 1;
+}
+
+/* One put attempt in one transaction.  need_pages: estimate of the pages
+ * the record takes, for the proactive eviction. */
+static int put_txn(pr_cache_t *c, const MDB_val *key, const struct rec *r, const char *ct,
+                   const void *val, size_t vlen, size_t reclen, size_t need_pages,
+                   int64_t now)
+{
+    struct env *e = c->e;
+    size_t high = e->map_pages / HIGH_WATER_DEN * HIGH_WATER_NUM;
+    unsigned char ik[IKEY_LEN];
+    MDB_val k = *key, v, ikv = { IKEY_LEN, ik }, iv = *key;
+    MDB_txn *txn;
+    MDB_cursor *cur = NULL;
+    struct state s;
+    struct rec old, nr = *r;
+    int rc;
+
+    if ((rc = mdb_txn_begin(e->mdb, NULL, 0, &txn)))
+        return lerr(rc);
+    if ((rc = state_read(e, txn, &s)))
+        goto fail;
+    rc = mdb_get(txn, e->entries, &k, &v);
+    if (rc == 0) {
+        /* Replacing: the old index record goes, the byte total drops. */
+        if ((rc = rec_read(&v, &old)))
+            goto fail;
+        s.bytes -= s.bytes >= k.mv_size + v.mv_size ? k.mv_size + v.mv_size : s.bytes;
+        ikey(ik, old.stale_until_ns, old.seq);
+        rc = mdb_del(txn, e->expiry, &ikv, NULL);
+        if (rc && rc != MDB_NOTFOUND)
+            goto fail_l;
+    } else if (rc != MDB_NOTFOUND) {
+        goto fail_l;
+    }
+    if ((rc = mdb_cursor_open(txn, e->expiry, &cur)))
+        goto fail_l;
+    for (int n = 0; n < EVICT_PER_PUT && pages_in_use(e, txn) + need_pages > high; n++) {
+        if ((rc = drop_first(e, txn, cur, &s, now)) <= 0)
+            break;
+    }
+    mdb_cursor_close(cur);
+    if (rc < 0)
+        goto fail;
+    nr.seq = s.next_seq++;
+    v.mv_size = reclen;
+    if ((rc = mdb_put(txn, e->entries, &k, &v, MDB_RESERVE)))
+        goto fail_l;
+    memcpy(v.mv_data, &nr, sizeof nr);
+    memcpy((char *)v.mv_data + sizeof nr, ct, nr.ct_len);
+    ((char *)v.mv_data)[sizeof nr + nr.ct_len] = '\0';
+    if (vlen)
+        memcpy((char *)v.mv_data + sizeof nr + nr.ct_len + 1, val, vlen);
+    ikey(ik, nr.stale_until_ns, nr.seq);
+    if ((rc = mdb_put(txn, e->expiry, &ikv, &iv, 0)))
+        goto fail_l;
+    s.bytes += k.mv_size + reclen;
+    if ((rc = state_write(e, txn, &s)))
+        goto fail;
+    return lerr(mdb_txn_commit(txn));
+fail_l:
+    rc = lerr(rc);
+fail:
+    mdb_txn_abort(txn);
+    return rc;
+}
+
+/* Evict, in a transaction of its own, until at least `pages` pages left the
+ * trees (or the index is empty); *dropped counts the entries.  Then commit
+ * one more small transaction: LMDB reuses pages freed by transaction N only
+ * from N + 2 on, and the retried put should be that one. */
+static int evict_txn(pr_cache_t *c, size_t pages, unsigned *dropped, int64_t now)
+{
+    struct env *e = c->e;
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    struct state s;
+    size_t before;
+    int rc;
+
+    *dropped = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        if ((rc = mdb_txn_begin(e->mdb, NULL, 0, &txn)))
+            return lerr(rc);
+        if ((rc = state_read(e, txn, &s)))
+            goto fail;
+        if (pass == 0) {
+            if ((rc = mdb_cursor_open(txn, e->expiry, &cur))) {
+                rc = lerr(rc);
+                goto fail;
+            }
+            before = pages_in_use(e, txn);
+            while (pages_in_use(e, txn) + pages > before &&
+                   (rc = drop_first(e, txn, cur, &s, now)) == 1)
+                (*dropped)++;
+            mdb_cursor_close(cur);
+            if (rc < 0)
+                goto fail;
+        }
+        /* Rewriting the state record makes even an empty pass a commit. */
+        if ((rc = state_write(e, txn, &s)))
+            goto fail;
+        if ((rc = mdb_txn_commit(txn)))
+            return lerr(rc);
+    }
+    return 0;
+fail:
+    mdb_txn_abort(txn);
+    return rc;
+}
+
+int pr_cache_put(pr_cache_t *c, const void *key, size_t klen, const void *val, size_t vlen,
+                 const pr_cache_meta_t *meta)
+{
+    static const pr_cache_meta_t none;
+    const char *ct;
+    struct rec r;
+    size_t ct_len, reclen, need;
+    int64_t now, ttl, stale;
+    unsigned empty = 0;
+    int rc;
+
+    if (!meta)
+        meta = &none;
+    ct = meta->content_type ? meta->content_type : "";
+    ct_len = strlen(ct);
+    if (!c || !key || klen == 0 || klen > PR_CACHE_KEY_MAX || (!val && vlen) ||
+        ct_len > PR_CACHE_CT_MAX || !check_seconds(meta->ttl_s, 1) ||
+        !(meta->stale_s <= 0 || check_seconds(meta->stale_s, 0)))
+        return PR_EINVAL;
+    struct env *e = c->e;
+    idle(e);
+    reclen = sizeof r + ct_len + 1 + vlen;
+    if (vlen > e->map_bytes / 2 || reclen + klen > e->map_bytes / 2)
+        return PR_ETOOBIG;
+    /* Overflow pages for the record, plus the copied-on-write paths. */
+    need = (reclen + klen) / e->psize + 1 + 8;
+
+    now = now_ns(c);
+    ttl = meta->ttl_s > 0 ? (int64_t)(meta->ttl_s * 1e9) : c->ttl_ns;
+    stale = meta->stale_s > 0 ? (int64_t)(meta->stale_s * 1e9) : meta->stale_s < 0 ? 0 : c->stale_ns;
+    memset(&r, 0, sizeof r);
+    r.stored_ns = now;
+    r.expires_ns = now + ttl;
+    r.stale_until_ns = r.expires_ns + stale;
+    r.flags = meta->flags;
+    r.ct_len = (uint16_t)ct_len;
+    r.version = REC_VERSION;
+
+    MDB_val k = { klen, (void *)key };
+    size_t want = need;
+    for (int round = 0;; round++) {
+        unsigned dropped;
+        rc = put_txn(c, &k, &r, ct, val, vlen, reclen, need, now);
+        if (rc != MDB_MAP_FULL)
+            break;
+        if (round == FULL_ROUNDS)
+            return PR_EFULL;
+        e->st.full_retries++;
+        if ((rc = evict_txn(c, want, &dropped, now)) < 0)
+            return rc == MDB_MAP_FULL ? PR_EFULL : rc;
+        /* Nothing left to evict and the free list has aged: the record
+         * alone does not fit. */
+        if (!dropped && ++empty >= 2)
+            return PR_ETOOBIG;
+        /* Free pages are there but no run long enough (overflow values
+         * need contiguous pages): ask for more each round. */
+        if (want < e->map_pages)
+            want *= 2;
+    }
+    if (rc == 0) {
+        e->st.puts++;
+        claim_drop(e, key, klen);
+    }
+    return rc;
+}
+
+int pr_cache_del(pr_cache_t *c, const void *key, size_t klen)
+{
+    struct env *e;
+    unsigned char ik[IKEY_LEN];
+    MDB_val k = { klen, (void *)key }, v, ikv = { IKEY_LEN, ik };
+    MDB_txn *txn;
+    struct state s;
+    struct rec r;
+    int rc;
+
+    if (!c || !key || klen == 0 || klen > PR_CACHE_KEY_MAX)
+        return PR_EINVAL;
+    e = c->e;
+    idle(e);
+    claim_drop(e, key, klen);
+    if ((rc = mdb_txn_begin(e->mdb, NULL, 0, &txn)))
+        return lerr(rc);
+    rc = mdb_get(txn, e->entries, &k, &v);
+    if (rc == MDB_NOTFOUND) {
+        mdb_txn_abort(txn);
+        return 0;
+    }
+    if (rc || (rc = rec_read(&v, &r)) || (rc = state_read(e, txn, &s)))
+        goto fail;
+    s.bytes -= s.bytes >= klen + v.mv_size ? klen + v.mv_size : s.bytes;
+    ikey(ik, r.stale_until_ns, r.seq);
+    rc = mdb_del(txn, e->expiry, &ikv, NULL);
+    if ((rc && rc != MDB_NOTFOUND) || (rc = mdb_del(txn, e->entries, &k, NULL)) ||
+        (rc = state_write(e, txn, &s)))
+        goto fail;
+    if ((rc = mdb_txn_commit(txn)))
+        return lerr(rc);
+    e->st.dels++;
+    return 0;
+fail:
+    mdb_txn_abort(txn);
+    return lerr(rc);
+}
+
+void pr_cache_release(pr_cache_t *c, const void *key, size_t klen)
+{
+    if (c && key)
+        claim_drop(c->e, key, klen);
+}
+
+/* ------------------------------------------------------------- reading -- */
+
+int pr_cache_get(pr_cache_t *c, const void *key, size_t klen, pr_cache_entry_t *out)
+{
+    struct env *e;
+    MDB_val k = { klen, (void *)key }, v;
+    struct rec r;
+    int64_t now;
+    int rc;
+
+    if (!out)
+        return PR_EINVAL;
+    memset(out, 0, sizeof *out);
+    out->content_type = "";
+    if (!c || !key || klen == 0 || klen > PR_CACHE_KEY_MAX)
+        return PR_EINVAL;
+    e = c->e;
+    if ((rc = read_begin(e)))
+        return rc;
+    rc = mdb_get(e->rtxn, e->entries, &k, &v);
+    if (rc == MDB_NOTFOUND) {
+        e->st.misses++;
+        return 0;
+    }
+    if (rc || (rc = rec_read(&v, &r)))
+        return lerr(rc);
+    now = now_ns(c);
+    if (now >= r.stale_until_ns) {
+        e->st.misses++;  /* past any use; the purge takes it */
+        return 0;
+    }
+    out->value = (const char *)v.mv_data + sizeof r + r.ct_len + 1;
+    out->len = v.mv_size - sizeof r - r.ct_len - 1;
+    out->content_type = (const char *)v.mv_data + sizeof r;
+    out->flags = r.flags;
+    out->stored_ns = r.stored_ns;
+    out->expires_ns = r.expires_ns;
+    out->stale_until_ns = r.stale_until_ns;
+    if (now < r.expires_ns && r.stored_ns <= now + FUTURE_SLACK_NS) {
+        out->state = PR_CACHE_FRESH;
+        e->st.hits++;
+    } else {
+        out->state = PR_CACHE_STALE;
+        e->st.stale++;
+        out->refresh_due = claim_take(c, key, klen, now);
+        e->st.refreshes += (uint64_t)out->refresh_due;
+    }
+    return 0;
+}
+
+int pr_cache_stats(pr_cache_t *c, pr_cache_stats_t *st)
+{
+    struct env *e;
+    struct state s;
+    MDB_stat ms;
+    int rc;
+
+    if (!c || !st)
+        return PR_EINVAL;
+    e = c->e;
+    *st = e->st;
+    if ((rc = read_begin(e)))
+        return rc;
+    if ((rc = mdb_stat(e->rtxn, e->entries, &ms)) || (rc = state_read(e, e->rtxn, &s))) {
+        idle(e);
+        return lerr(rc);
+    }
+    st->entries = ms.ms_entries;
+    st->bytes = s.bytes;
+    st->map_bytes = e->map_bytes;
+    st->used_bytes = (uint64_t)pages_in_use(e, e->rtxn) * e->psize;
+    idle(e);
+    return 0;
+}
+
+/* ------------------------------------------------------------- purging -- */
+
+static int purge_batch(pr_cache_t *c, unsigned max_count, int64_t max_ns, unsigned *purged,
+                       int *more)
+{
+    struct env *e = c->e;
+    int64_t now = now_ns(c), t0 = mono_ns();
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    MDB_val ik, iv;
+    struct state s;
+    unsigned n = 0;
+    int rc;
+
+    *purged = 0;
+    *more = 0;
+    if (max_count == 0)
+        return 0;
+    /* Look first with the read transaction: no write (and no fsync) when
+     * nothing is due, which is the common case for a timer. */
+    if ((rc = read_begin(e)))
+        return rc;
+    if ((rc = mdb_cursor_open(e->rtxn, e->expiry, &cur))) {
+        idle(e);
+        return lerr(rc);
+    }
+    rc = mdb_cursor_get(cur, &ik, &iv, MDB_FIRST);
+    int due = rc == 0 && ik.mv_size == IKEY_LEN && (int64_t)get_be64(ik.mv_data) <= now;
+    mdb_cursor_close(cur);
+    idle(e);
+    if (rc && rc != MDB_NOTFOUND)
+        return lerr(rc);
+    if (!due)
+        return 0;
+
+    if ((rc = mdb_txn_begin(e->mdb, NULL, 0, &txn)))
+        return lerr(rc);
+    if ((rc = state_read(e, txn, &s)))
+        goto fail;
+    if ((rc = mdb_cursor_open(txn, e->expiry, &cur))) {
+        rc = lerr(rc);
+        goto fail;
+    }
+    for (;;) {
+        rc = mdb_cursor_get(cur, &ik, &iv, MDB_FIRST);
+        if (rc == MDB_NOTFOUND) {
+            rc = 0;
+            break;
+        }
+        if (rc) {
+            rc = lerr(rc);
+            break;
+        }
+        if (ik.mv_size != IKEY_LEN || (int64_t)get_be64(ik.mv_data) > now)
+            break;
+        /* Bounded by count and by time, checked after every entry; the
+         * first always goes, so a purge makes progress. */
+        if (n >= max_count || (n > 0 && mono_ns() - t0 >= max_ns)) {
+            *more = 1;
+            break;
+        }
+        if ((rc = drop_first(e, txn, cur, &s, now)) < 0)
+            break;
+        n++;
+    }
+    mdb_cursor_close(cur);
+    if (rc < 0 || (rc = state_write(e, txn, &s)))
+        goto fail;
+    if ((rc = mdb_txn_commit(txn)))
+        return lerr(rc);
+    *purged = n;
+    return 0;
+fail:
+    mdb_txn_abort(txn);
+    return rc;
+}
+
+int pr_cache_purge(pr_cache_t *c, unsigned max_count, int64_t max_ns, unsigned *purged)
+{
+    unsigned n;
+    int more, rc;
+    if (!c || max_ns < 0)
+        return PR_EINVAL;
+    rc = purge_batch(c, max_count, max_ns, &n, &more);
+    if (purged)
+        *purged = rc ? 0 : n;
+    return rc;
+}
+
+static void arm(pr_cache_t *c, int64_t after_ns)
+{
+    struct itimerspec its = { { 0, 0 }, { after_ns / NS, after_ns % NS } };
+    timerfd_settime(c->tfd, 0, &its, NULL);
+}
+
+static void on_purge(pr_io_t *io, int revents, void *ud)
+{
+    pr_cache_t *c = ud;
+    uint64_t ticks;
+    unsigned n;
+    int more = 0;
+    (void)io;
+    (void)revents;
+    if (read(c->tfd, &ticks, sizeof ticks) < 0 && errno == EAGAIN)
+        return;
+    /* A failing purge (I/O error) is retried at the next period; the puts
+     * and gets of the app see the error themselves. */
+    purge_batch(c, PR_CACHE_PURGE_BATCH, PR_CACHE_PURGE_NS, &n, &more);
+    arm(c, more ? 10 * 1000000LL : c->period_ns);
+}
+
+int pr_cache_attach(pr_cache_t *c, pr_loop_t *loop, double period_s)
+{
+    int rc;
+    if (!c || !loop || !check_seconds(period_s, 0) || period_s < 0.001)
+        return PR_EINVAL;
+    pr_cache_detach(c);
+    if ((c->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)) < 0)
+        return -errno;
+    c->period_ns = (int64_t)(period_s * 1e9);
+    pr_io_init(&c->io, on_purge, c);
+    pr_io_set_weak(&c->io, 1);  /* a cache alone is not work to wait for */
+    if ((rc = pr_io_start(loop, &c->io, c->tfd, PR_IO_READ)) < 0) {
+        close(c->tfd);
+        c->tfd = -1;
+        return rc;
+    }
+    arm(c, c->period_ns);
+    return 0;
+}
+
+void pr_cache_detach(pr_cache_t *c)
+{
+    if (!c || c->tfd < 0)
+        return;
+    pr_io_stop(&c->io);
+    close(c->tfd);
+    c->tfd = -1;
+}
+
+/* -------------------------------------------------------------- errors -- */
+
+static int is_mdb(int err) { return err >= MDB_KEYEXIST && err <= MDB_LAST_ERRCODE; }
+
+const char *pr_cache_strerror(int err)
+{
+    return is_mdb(err) ? mdb_strerror(err) : pr_strerror(err);
+}
+
+const char *pr_cache_errname(int err)
+{
+    static const char *const pr_names[] = {
+        "EINVAL", "ENOMEM", "EFULL", "EEMPTY", "ETOOBIG", "ESCRIPT",
+        "EBUDGET", "EDISABLED", "ECLOSED",
+    };
+    static const char *const mdb_names[] = {
+        "MDB_KEYEXIST", "MDB_NOTFOUND", "MDB_PAGE_NOTFOUND", "MDB_CORRUPTED",
+        "MDB_PANIC", "MDB_VERSION_MISMATCH", "MDB_INVALID", "MDB_MAP_FULL",
+        "MDB_DBS_FULL", "MDB_READERS_FULL", "MDB_TLS_FULL", "MDB_TXN_FULL",
+        "MDB_CURSOR_FULL", "MDB_PAGE_FULL", "MDB_MAP_RESIZED", "MDB_INCOMPATIBLE",
+        "MDB_BAD_RSLOT", "MDB_BAD_TXN", "MDB_BAD_VALSIZE", "MDB_BAD_DBI",
+    };
+    if (is_mdb(err))
+        return mdb_names[err - MDB_KEYEXIST];
+    if (err <= -(PR_EBASE + 1) && err > PR_ELAST && (size_t)(-err - PR_EBASE - 1) <
+        sizeof pr_names / sizeof pr_names[0])
+        return pr_names[-err - PR_EBASE - 1];
+    if (err < 0 && err > -PR_EBASE) {
+        const char *n = strerrorname_np(-err);
+        return n ? n : "EUNKNOWN";
+    }
+    return err == 0 ? "OK" : "EUNKNOWN";
+}

@@ -1,0 +1,400 @@
+/* test_cache.c - unit tests for runtime/cache on real LMDB files in a temp
+ * dir: fresh/stale/miss and the one-refresh claim under an injected clock,
+ * eviction under a 1 MiB map (no put may fail), oversize entries, bounded
+ * purge batches and the loop's purge timer, reopening, sharing a file
+ * between handles, and clear errors for bad paths and non-LMDB files. */
+#include "cache.h"
+#include "error.h"
+#include "loop.h"
+#include "tap.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <lmdb.h>
+
+#define S 1000000000LL
+
+static char dir[64];
+static int64_t fake_now = 1700000000 * S;
+
+static int64_t fake_clock(void *ud)
+{
+    (void)ud;
+    return fake_now;
+}
+
+static const char *tmp_path(const char *name)
+{
+    static char buf[4][128];
+    static int i;
+    char *p = buf[i++ % 4];
+    snprintf(p, sizeof buf[0], "%s/%s", dir, name);
+    return p;
+}
+
+static pr_cache_t *open_fake(const char *name, size_t mb, double ttl)
+{
+    pr_cache_t *c;
+    int rc = pr_cache_open(&c, tmp_path(name), mb, ttl);
+    if (rc < 0) {
+        diag("open %s: %s", name, pr_cache_strerror(rc));
+        bail_out("cannot open a cache");
+    }
+    pr_cache_set_clock(c, fake_clock, NULL);
+    return c;
+}
+
+static int put_s(pr_cache_t *c, const char *k, const char *v, double ttl)
+{
+    pr_cache_meta_t m = { .ttl_s = ttl };
+    return pr_cache_put(c, k, strlen(k), v, strlen(v), &m);
+}
+
+static int value_is(const pr_cache_entry_t *e, const char *want)
+{
+    return e->len == strlen(want) && memcmp(e->value, want, e->len) == 0;
+}
+
+static void test_bad_args(void)
+{
+    pr_cache_t *c = (pr_cache_t *)&c;
+    is_int(pr_cache_open(&c, NULL, 1, 1), PR_EINVAL, "open: NULL path");
+    ok(c == NULL, "open: *out cleared on failure");
+    is_int(pr_cache_open(&c, "", 1, 1), PR_EINVAL, "open: empty path");
+    is_int(pr_cache_open(&c, tmp_path("x"), 0, 1), PR_EINVAL, "open: max_mb 0");
+    is_int(pr_cache_open(&c, tmp_path("x"), 1, 0), PR_EINVAL, "open: ttl 0");
+    is_int(pr_cache_open(&c, tmp_path("x"), 1, -1), PR_EINVAL, "open: negative ttl");
+    is_int(pr_cache_open(&c, tmp_path("x"), 1, 0.0 / 0.0), PR_EINVAL, "open: NaN ttl");
+    ok(access(tmp_path("x"), F_OK) != 0, "no file is created by a refused open");
+    pr_cache_close(NULL);
+    ok(1, "close(NULL) is fine");
+}
+
+static void test_open_errors(void)
+{
+    pr_cache_t *c;
+    FILE *f;
+    int rc;
+
+    rc = pr_cache_open(&c, tmp_path("no/such/dir/cache.mdb"), 1, 1);
+    is_int(rc, -ENOENT, "missing directory: -ENOENT");
+    ok(strcmp(pr_cache_errname(rc), "ENOENT") == 0, "errname ENOENT (%s)", pr_cache_errname(rc));
+
+    f = fopen(tmp_path("text.mdb"), "w");
+    for (int i = 0; i < 1000; i++)
+        fprintf(f, "this is a log file, not a cache: line %d\n", i);
+    fclose(f);
+    rc = pr_cache_open(&c, tmp_path("text.mdb"), 1, 1);
+    is_int(rc, MDB_INVALID, "text file: MDB_INVALID");
+    ok(strstr(pr_cache_strerror(rc), "not an LMDB file") != NULL,
+       "message says it is not an LMDB file (%s)", pr_cache_strerror(rc));
+    ok(strcmp(pr_cache_errname(rc), "MDB_INVALID") == 0, "errname MDB_INVALID");
+
+    f = fopen(tmp_path("short.mdb"), "w");
+    fputs("garbage", f);
+    fclose(f);
+    rc = pr_cache_open(&c, tmp_path("short.mdb"), 1, 1);
+    ok(rc < 0 && strcmp(pr_cache_errname(rc), "MDB_INVALID") == 0,
+       "7-byte file: MDB_INVALID (%s)", pr_cache_errname(rc));
+    ok(strcmp(pr_cache_errname(PR_ETOOBIG), "ETOOBIG") == 0, "errname of a PR_E code");
+}
+
+static void test_fresh_stale_miss(void)
+{
+    pr_cache_t *c = open_fake("swr.mdb", 4, 60);
+    pr_cache_entry_t e;
+    pr_cache_meta_t m = { .ttl_s = 10, .stale_s = 5, .flags = 0xbeef,
+                          .content_type = "image/jpeg" };
+    int64_t t0 = fake_now;
+
+    pr_cache_set_refresh_timeout(c, 2);
+    is_int(pr_cache_get(c, "k", 1, &e), 0, "get of an absent key");
+    is_int(e.state, PR_CACHE_MISS, "absent: miss");
+    is_int(pr_cache_put(c, "k", 1, "v1", 2, &m), 0, "put with meta");
+    pr_cache_get(c, "k", 1, &e);
+    ok(e.state == PR_CACHE_FRESH && value_is(&e, "v1"), "fresh right after put");
+    ok(strcmp(e.content_type, "image/jpeg") == 0 && e.flags == 0xbeef,
+       "content type and flags come back");
+    ok(e.stored_ns == t0 && e.expires_ns == t0 + 10 * S && e.stale_until_ns == t0 + 15 * S,
+       "stored, expiry and stale deadline");
+    ok(!e.refresh_due, "fresh: no refresh due");
+
+    fake_now = t0 + 10 * S - 1;
+    pr_cache_get(c, "k", 1, &e);
+    is_int(e.state, PR_CACHE_FRESH, "fresh 1 ns before expiry");
+    fake_now = t0 + 10 * S;
+    pr_cache_get(c, "k", 1, &e);
+    ok(e.state == PR_CACHE_STALE && value_is(&e, "v1"), "stale at expiry, value served");
+    is_int(e.refresh_due, 1, "first stale get: refresh due");
+    pr_cache_get(c, "k", 1, &e);
+    is_int(e.refresh_due, 0, "second stale get: refresh already in flight");
+    pr_cache_get(c, "k", 1, &e);
+    is_int(e.refresh_due, 0, "third stale get: still in flight");
+    fake_now += 2 * S;
+    pr_cache_get(c, "k", 1, &e);
+    is_int(e.refresh_due, 1, "after the refresh timeout the next caller refreshes");
+    pr_cache_release(c, "k", 1);
+    pr_cache_get(c, "k", 1, &e);
+    is_int(e.refresh_due, 1, "release: the next stale get claims at once");
+
+    /* The refresh lands: fresh again, and the claim is gone with it. */
+    t0 = fake_now;
+    is_int(pr_cache_put(c, "k", 1, "v2", 2, &m), 0, "refresh put");
+    pr_cache_get(c, "k", 1, &e);
+    ok(e.state == PR_CACHE_FRESH && value_is(&e, "v2"), "fresh after the refresh");
+    fake_now = t0 + 11 * S;
+    pr_cache_get(c, "k", 1, &e);
+    ok(e.state == PR_CACHE_STALE && e.refresh_due, "stale again: put cleared the old claim");
+    fake_now = t0 + 15 * S;
+    pr_cache_get(c, "k", 1, &e);
+    is_int(e.state, PR_CACHE_MISS, "past the stale window: miss");
+
+    /* Default stale window (60 s, the default TTL) and no window at all. */
+    t0 = fake_now;
+    is_int(put_s(c, "d", "x", 0), 0, "put with the default TTL");
+    fake_now = t0 + 60 * S;
+    pr_cache_get(c, "d", 1, &e);
+    is_int(e.state, PR_CACHE_STALE, "default TTL 60 s, then stale");
+    fake_now = t0 + 120 * S - 1;
+    pr_cache_get(c, "d", 1, &e);
+    is_int(e.state, PR_CACHE_STALE, "default stale window is the default TTL");
+    t0 = fake_now;
+    m = (pr_cache_meta_t){ .ttl_s = 1, .stale_s = -1 };
+    pr_cache_put(c, "n", 1, "x", 1, &m);
+    fake_now = t0 + S;
+    pr_cache_get(c, "n", 1, &e);
+    is_int(e.state, PR_CACHE_MISS, "stale_s < 0: no stale window");
+
+    /* The clock stepped back (NTP after a boot without RTC): refresh. */
+    t0 = fake_now;
+    put_s(c, "b", "x", 100);
+    fake_now = t0 - 10 * S;
+    pr_cache_get(c, "b", 1, &e);
+    ok(e.state == PR_CACHE_STALE && e.refresh_due, "entry from the future: stale, refresh");
+    fake_now = t0;
+
+    is_int(pr_cache_del(c, "b", 1), 0, "del");
+    pr_cache_get(c, "b", 1, &e);
+    is_int(e.state, PR_CACHE_MISS, "deleted: miss");
+    is_int(pr_cache_del(c, "b", 1), 0, "del of an absent key is fine");
+
+    /* Keys: 1..511 bytes; values may be empty. */
+    char big[PR_CACHE_KEY_MAX + 1];
+    memset(big, 'k', sizeof big);
+    is_int(pr_cache_put(c, big, sizeof big - 1, "x", 1, NULL), 0, "511-byte key");
+    is_int(pr_cache_put(c, big, sizeof big, "x", 1, NULL), PR_EINVAL, "512-byte key refused");
+    is_int(pr_cache_put(c, big, 0, "x", 1, NULL), PR_EINVAL, "empty key refused");
+    is_int(pr_cache_get(c, big, 0, &e), PR_EINVAL, "get: empty key refused");
+    is_int(pr_cache_put(c, "e", 1, NULL, 0, NULL), 0, "empty value");
+    pr_cache_get(c, "e", 1, &e);
+    ok(e.state == PR_CACHE_FRESH && e.len == 0 && e.content_type[0] == 0,
+       "empty value, no content type");
+    m = (pr_cache_meta_t){ .ttl_s = -1 };
+    is_int(pr_cache_put(c, "x", 1, "x", 1, &m), PR_EINVAL, "negative TTL refused");
+
+    pr_cache_stats_t st;
+    pr_cache_stats(c, &st);
+    ok(st.hits > 0 && st.stale > 0 && st.misses > 0 && st.refreshes == 7,
+       "counters: hits %llu stale %llu misses %llu refreshes %llu",
+       (unsigned long long)st.hits, (unsigned long long)st.stale,
+       (unsigned long long)st.misses, (unsigned long long)st.refreshes);
+    pr_cache_close(c);
+}
+
+/* Many puts of mixed sizes (some spanning overflow pages) into a 1 MiB map:
+ * not one may fail, the newest entries stay readable, the oldest go. */
+static void test_eviction(void)
+{
+    pr_cache_t *c = open_fake("small.mdb", 1, 3600);
+    static char val[300000];
+    char key[32];
+    int fails = 0, first_rc = 0, wrong = 0;
+    unsigned seed = 12345;
+    pr_cache_stats_t st;
+    pr_cache_entry_t e;
+
+    for (size_t i = 0; i < sizeof val; i++)
+        val[i] = (char)('a' + i % 23);
+    for (int i = 0; i < 6000; i++) {
+        size_t len;
+        seed = seed * 1103515245u + 12345u;
+        len = 1 + (seed >> 8) % 9000;
+        if (i % 500 == 250)
+            len = 200000 + (size_t)i;  /* a few large ones: long overflow runs */
+        snprintf(key, sizeof key, "k%05d", i);
+        pr_cache_meta_t m = { .ttl_s = 100 + (i % 7) * 10 };
+        int rc = pr_cache_put(c, key, strlen(key), val + i % 17, len, &m);
+        if (rc) {
+            if (!fails++)
+                first_rc = rc;
+            continue;
+        }
+        pr_cache_get(c, key, strlen(key), &e);
+        wrong += e.state != PR_CACHE_FRESH || e.len != len ||
+                 memcmp(e.value, val + i % 17, len) != 0;
+        fake_now += S / 100;
+    }
+    is_int(fails, 0, "6000 puts into a 1 MiB map: none fails");
+    if (fails)
+        diag("first failure: %s", pr_cache_strerror(first_rc));
+    is_int(wrong, 0, "every put is readable right after, with its value");
+    pr_cache_stats(c, &st);
+    ok(st.evictions > 1000, "oldest entries evicted (%llu)", (unsigned long long)st.evictions);
+    ok(st.used_bytes <= st.map_bytes && st.map_bytes == 1 << 20,
+       "used %llu of %llu bytes", (unsigned long long)st.used_bytes,
+       (unsigned long long)st.map_bytes);
+    ok(st.entries > 10 && st.bytes > 0 && st.bytes < st.map_bytes,
+       "%llu entries, %llu bytes left", (unsigned long long)st.entries,
+       (unsigned long long)st.bytes);
+    diag("full retries: %llu", (unsigned long long)st.full_retries);
+    pr_cache_get(c, "k00000", 6, &e);
+    is_int(e.state, PR_CACHE_MISS, "the first entry was evicted");
+
+    /* Oversize: larger than the map, and larger than half of it. */
+    static char huge[2 << 20];
+    is_int(pr_cache_put(c, "huge", 4, huge, sizeof huge, NULL), PR_ETOOBIG,
+           "2 MiB value into a 1 MiB map: ETOOBIG");
+    is_int(pr_cache_put(c, "half", 4, huge, (1 << 19) + 1, NULL), PR_ETOOBIG,
+           "value over half the map: ETOOBIG");
+    ok(strstr(pr_cache_strerror(PR_ETOOBIG), "too large") != NULL, "ETOOBIG says too large");
+    is_int(pr_cache_put(c, "after", 5, "ok", 2, NULL), 0, "the cache works after a refusal");
+    is_int(pr_cache_put(c, "big", 3, huge, 400000, NULL), 0,
+           "a 400 KB value fits once enough is evicted");
+    pr_cache_close(c);
+}
+
+static void stop_loop(pr_timer_t *t, void *loop)
+{
+    (void)t;
+    pr_loop_stop(loop);
+}
+
+static void test_purge(void)
+{
+    pr_cache_t *c = open_fake("purge.mdb", 16, 3600);
+    pr_cache_meta_t shortm = { .ttl_s = 1, .stale_s = 1 };
+    pr_cache_stats_t st;
+    pr_cache_entry_t e;
+    char key[32];
+    unsigned n = 0;
+    int64_t t0 = fake_now;
+
+    for (int i = 0; i < 2000; i++) {
+        snprintf(key, sizeof key, "p%d", i);
+        pr_cache_put(c, key, strlen(key), "x", 1, &shortm);
+    }
+    for (int i = 0; i < 10; i++) {
+        snprintf(key, sizeof key, "keep%d", i);
+        put_s(c, key, "kept", 3600);
+    }
+    is_int(pr_cache_purge(c, 100, S, &n), 0, "purge before the deadline");
+    is_int(n, 0, "nothing is due yet");
+    fake_now = t0 + 2 * S;
+    pr_cache_purge(c, 100, S, &n);
+    is_int(n, 100, "a batch is bounded by count");
+    pr_cache_purge(c, 100000, 0, &n);
+    is_int(n, 1, "a batch is bounded by time, and purges at least one");
+    pr_cache_purge(c, 100000, 10 * S, &n);
+    is_int(n, 1899, "the rest");
+    pr_cache_stats(c, &st);
+    ok(st.purged == 2000 && st.entries == 10 && st.evictions == 0,
+       "stats: purged %llu, %llu entries left", (unsigned long long)st.purged,
+       (unsigned long long)st.entries);
+    pr_cache_get(c, "keep3", 5, &e);
+    ok(e.state == PR_CACHE_FRESH && value_is(&e, "kept"), "unexpired entries stay");
+
+    /* The loop's purge timer does the same in the background. */
+    pr_loop_t *loop;
+    pr_timer_t stop;
+    if (pr_loop_create(&loop) < 0)
+        bail_out("loop");
+    for (int i = 0; i < 1000; i++) {
+        snprintf(key, sizeof key, "q%d", i);
+        pr_cache_put(c, key, strlen(key), "x", 1, &shortm);
+    }
+    fake_now += 2 * S;
+    is_int(pr_cache_attach(c, loop, 0.01), 0, "attach a purge timer");
+    is_int(pr_loop_run(loop), 0, "the purge timer alone does not keep the loop running");
+    pr_timer_init(&stop, stop_loop, loop);
+    pr_timer_start(loop, &stop, 0.3, 0);
+    pr_loop_run(loop);
+    pr_cache_stats(c, &st);
+    ok(st.entries == 10 && st.purged == 3000, "background purge in batches: %llu left",
+       (unsigned long long)st.entries);
+    pr_cache_close(c);  /* detaches while the loop still exists */
+    pr_loop_destroy(loop);
+}
+
+static void test_reopen_and_share(void)
+{
+    pr_cache_t *a = open_fake("re.mdb", 2, 3600), *b;
+    pr_cache_entry_t e;
+    char key[32], val[64];
+    int good = 0;
+
+    for (int i = 0; i < 100; i++) {
+        snprintf(key, sizeof key, "r%d", i);
+        snprintf(val, sizeof val, "value of %d", i * 7);
+        put_s(a, key, val, 3600);
+    }
+    pr_cache_close(a);
+    a = open_fake("re.mdb", 2, 3600);
+    for (int i = 0; i < 100; i++) {
+        snprintf(key, sizeof key, "r%d", i);
+        snprintf(val, sizeof val, "value of %d", i * 7);
+        pr_cache_get(a, key, strlen(key), &e);
+        good += e.state == PR_CACHE_FRESH && value_is(&e, val);
+    }
+    is_int(good, 100, "reopen: all 100 entries with their values");
+
+    /* A second open in this process shares the environment. */
+    b = open_fake("re.mdb", 2, 3600);
+    put_s(b, "shared", "yes", 3600);
+    pr_cache_get(a, "shared", 6, &e);
+    ok(value_is(&e, "yes"), "a put through one handle is seen by the other");
+    pr_cache_get(b, "shared", 6, &e);
+    fake_now += 3600 * S;
+    pr_cache_get(a, "shared", 6, &e);
+    ok(e.state == PR_CACHE_STALE && e.refresh_due, "stale: handle a claims the refresh");
+    pr_cache_get(b, "shared", 6, &e);
+    ok(e.state == PR_CACHE_STALE && !e.refresh_due, "handle b sees the claim");
+    pr_cache_close(a);
+    pr_cache_get(b, "r5", 2, &e);
+    is_int(e.state, PR_CACHE_STALE, "closing one handle leaves the other working");
+    pr_cache_close(b);
+
+    /* A directory path: data.mdb inside it. */
+    mkdir(tmp_path("envdir"), 0755);
+    a = open_fake("envdir", 1, 10);
+    is_int(put_s(a, "d", "in a dir", 10), 0, "directory path: put");
+    pr_cache_close(a);
+    ok(access(tmp_path("envdir/data.mdb"), F_OK) == 0, "directory path: data.mdb inside");
+}
+
+int main(void)
+{
+    /* Real LMDB files, on tmpfs when there is one: these tests make ~10000
+     * puts, each an fdatasync that costs milliseconds on a disk.  The
+     * durability on a disk is cache_kill.t's job. */
+    const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm"
+                       : getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    snprintf(dir, sizeof dir, "%s/perch-cache.XXXXXX", base);
+    if (!mkdtemp(dir))
+        bail_out("mkdtemp");
+    test_bad_args();
+    test_open_errors();
+    test_fresh_stale_miss();
+    test_eviction();
+    test_purge();
+    test_reopen_and_share();
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        diag("could not remove %s", dir);
+    return exit_status();
+}
