@@ -161,7 +161,8 @@ static int setup(lua_State *L)
     }
     lua_pop(L, 2);
 
-    /* require finds the app's own modules next to it. */
+    /* require finds the app's own modules next to it, then the project's
+     * (require "policies.power" from scripts/camera.lua). */
     slash = strrchr(a->path, '/');
     lua_getglobal(L, "package");
     if (slash) {
@@ -171,8 +172,17 @@ static int setup(lua_State *L)
     } else {
         lua_pushliteral(L, "./?.lua;./?/init.lua;");
     }
-    lua_getfield(L, -2, "path");
-    lua_concat(L, 2);
+    {
+        char root[4096];
+        if (pr_app_root(a->path, root, sizeof root) == 0 &&
+            (!slash || strlen(root) != (size_t)(slash - a->path + 1) ||
+             strncmp(root, a->path, strlen(root))))
+            lua_pushfstring(L, "%s?.lua;%s?/init.lua;", root, root);
+        else
+            lua_pushliteral(L, "");
+    }
+    lua_getfield(L, -3, "path");
+    lua_concat(L, 3);
     lua_setfield(L, -2, "path");
     lua_pop(L, 1);
 
@@ -203,6 +213,29 @@ static int device_open(pr_device_t **out, pr_loop_t *loop, char *const *sets, in
         return rc;
     }
     return 0;
+}
+
+int pr_app_root(const char *path, char *buf, size_t len)
+{
+    const char *slash = strrchr(path, '/'), *dir = path, *up;
+    size_t dlen, n;
+
+    if (!slash)
+        return snprintf(buf, len, "./") < (int)len ? 0 : PR_EINVAL;
+    dlen = (size_t)(slash - path);              /* "scripts", "/opt/p/scripts" */
+    up = memrchr(path, '/', dlen);
+    if (up)
+        dir = up + 1;
+    n = dlen - (size_t)(dir - path);
+    if (n == 7 && !strncmp(dir, "scripts", 7)) {
+        if (dir == path)
+            n = (size_t)snprintf(buf, len, "./");
+        else
+            n = (size_t)snprintf(buf, len, "%.*s/", (int)(up - path), path);
+    } else {
+        n = (size_t)snprintf(buf, len, "%.*s/", (int)dlen, path);
+    }
+    return n < len ? 0 : PR_EINVAL;
 }
 
 pr_app_env_t *pr_app_env_of(lua_State *L)

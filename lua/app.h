@@ -50,6 +50,14 @@ int pr_app_create(pr_app_t **out, pr_loop_t *loop, const char *path,
  * "app.lua:3: boom", which is also logged. */
 int pr_app_create_in(pr_app_t **out, pr_app_env_t *env, const char *path,
                      struct pr_source *src, char *err, size_t errlen);
+/* The project directory of the app at path, with a trailing '/': the
+ * app's own directory, or its parent when that is named "scripts" (the
+ * layout perch ships: scripts/ next to policies/), so "scripts/camera.lua"
+ * -> "./" and "/opt/p/scripts/cam.lua" -> "/opt/p/".  require searches it
+ * after the app's directory; the reloader watches files under both.
+ * Returns 0, or PR_EINVAL if buf is too small. */
+int pr_app_root(const char *path, char *buf, size_t len);
+
 /* The env of the app whose state L is; NULL outside an app. */
 pr_app_env_t *pr_app_env_of(lua_State *L);
 

@@ -42,6 +42,7 @@ struct pr_reloader {
     pr_app_env_t *env;
     char *path;               /* the app file, as given */
     char *dir;                /* its directory with a '/': "scripts/", "./" */
+    char root[4096];          /* the project's, pr_app_root(): "./" */
     pr_reload_opts_t o;
     pr_app_t *app;            /* the running version ... */
     pr_source_t *src;         /* ... and the files it is made of */
@@ -148,10 +149,12 @@ bad:
 
 /* -------------------------------------------------------------- watching */
 
-/* A file of the project: the app itself, or one under its directory. */
+/* A file of the project: the app itself, or one under its directory or the
+ * project's (pr_app_root: scripts/'s parent, where policies/ lives). */
 static int in_project(const pr_reloader_t *r, const char *path)
 {
-    return !strcmp(path, r->path) || !strncmp(path, r->dir, strlen(r->dir));
+    return !strcmp(path, r->path) || !strncmp(path, r->dir, strlen(r->dir)) ||
+           !strncmp(path, r->root, strlen(r->root));
 }
 
 static void unwatch_all(pr_reloader_t *r)
@@ -638,6 +641,8 @@ int pr_reloader_create(pr_reloader_t **out, pr_app_env_t *env, const char *path,
         goto err;
     r->dir = slash ? strndup(path, (size_t)(slash - path + 1)) : strdup("./");
     if (!r->dir || (rc = pr_source_create(&r->src)) < 0)
+        goto err;
+    if ((rc = pr_app_root(path, r->root, sizeof r->root)) < 0)
         goto err;
     if (r->o.watch) {
         r->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);

@@ -315,7 +315,12 @@ function M.engine(opts)
   local self = setmetatable({ policies = {}, prev = {}, errors = {}, steps = 0,
                               mode_from = opts.mode_from or "power" }, Engine)
   for i, p in ipairs(opts.policies) do
-    if not M.is(p) then fail("policy.engine: policies[%d] is not a policy (%s)", i, type(p)) end
+    if not M.is(p) then
+      -- { require "a", require "b" }: the last require also yields its path.
+      local hint = type(p) == "string" and i == #opts.policies and i > 1
+        and "; a require last in a list also returns its file name: write (require \"...\")" or ""
+      fail("policy.engine: policies[%d] is not a policy (%s)%s", i, type(p), hint)
+    end
     self:add(p, true)
   end
   return self

@@ -270,7 +270,8 @@ local function cmd_policies()
       out[#out + 1] = fmt("%s: %s", name, one_line(last.decision))
       if last.why then out[#out + 1] = "  why: " .. tostring(last.why) end
     end
-    local params = type(p) == "table" and p.params or nil
+    -- perch.policy's p.params is a checked proxy; its values are p.values
+    local params = type(p) == "table" and (rawget(p, "values") or p.params) or nil
     if type(params) == "table" then out[#out + 1] = "  params: " .. one_line(params) end
   end
   return "ok", concat(out, "\n")

@@ -33,7 +33,8 @@ local function apply(self, r)
     if v ~= nil and self.applied[act] ~= v.value then
       local ok, err = perch.actuators.set{ [act] = v.value }
       if ok then
-        perch.log.info("policy: %s %s -> %s (%s: %s)", act, tostring(self.applied[act]),
+        local was = self.applied[act]
+        perch.log.info("policy: %s %s -> %s (%s: %s)", act, was == nil and "(unset)" or tostring(was),
                        tostring(v.value), v.by, v.why or "")
         self.applied[act] = v.value
       elseif self.refused[act] ~= err then
