@@ -4,7 +4,7 @@
 # as XML; --compare overlays a tuned policy; --stuck; bad traces, bad
 # policies and bad usage fail with file:line or usage.
 . "$(dirname "$0")/lib.sh"
-plan 43
+plan 45
 POL="policies/framerate.lua policies/power.lua policies/quality.lua policies/thermal.lua"
 
 cat >"$TMP/known.csv" <<'CSV'
@@ -105,6 +105,19 @@ for s in battery temp motion fps jpeg_quality mode "fps (compare)" "mode (compar
     is "$(grep -c "^$s yes$" "$TMP/names.out")" 1 "plot has the series '$s'"
 done
 is "$(grep -c '^dashed yes$' "$TMP/names.out")" 1 "compared series are dashed"
+# What a browser would show: librsvg renders it, and the picture is not blank
+# (some pixels are neither the white background nor grey axes/text).
+rsvg-convert -o "$TMP/cmp.png" "$TMP/cmp.svg" 2>"$TMP/rsvg.err"
+ok $? "rsvg-convert renders the --compare plot" || sed 's/^/# /' "$TMP/rsvg.err"
+/usr/bin/python3 - "$TMP/cmp.png" >"$TMP/px" 2>&1 <<'PY'
+import sys
+from PIL import Image
+im = Image.open(sys.argv[1]).convert("RGB")
+coloured = sum(1 for r, g, b in im.getdata() if max(r, g, b) - min(r, g, b) > 60)
+print(im.size[0], im.size[1], coloured)
+PY
+read -r pw ph pc <"$TMP/px"
+ok "$([ "${pc:-0}" -gt 2000 ] && echo 0 || echo 1)" "the rendered plot shows coloured lines (${pw:-?}x${ph:-?}, ${pc:-0} coloured pixels)"
 
 # --stuck: a temperature stuck at one value becomes unknown.
 # shellcheck disable=SC2086
