@@ -358,19 +358,10 @@ local function plot(path, tr, main, cmp)
   end
   decision_panel("frame rate", "fps", 0, nil, "fps")
   decision_panel("JPEG quality", "", 0, 100, "jpeg_quality")
-  -- Modes as numbers: the known ones in order of severity, others after.
-  local index, labels = {}, {}
-  for _, m in ipairs(MODE_ORDER) do index[m] = #labels; labels[#labels + 1] = m end
-  for _, s in ipairs({ main, cmp }) do
-    for i = 1, tr.n do
-      local m = s.mode[i]
-      if m and not index[m] then index[m] = #labels; labels[#labels + 1] = m end
-    end
-  end
-  local names = {}
-  for i, m in ipairs(labels) do names[i] = ("%d %s"):format(i - 1, m) end
-  decision_panel("mode (" .. table.concat(names, ", ") .. ")", "", 0, #labels - 1, "mode",
-                 function(m) return m and index[m] end)
+  -- Modes as categories: the known ones in order of severity, others after
+  -- in order of appearance (perch.plot adds those itself).
+  decision_panel("mode", "", nil, nil, "mode")
+  panels[#panels].levels = MODE_ORDER
   local svg = plotlib.svg{ title = "policy replay: " .. tr.path, width = 1200, panels = panels }
   local f, err = io.open(path, "w")
   if not f then return nil, ("%s: cannot write: %s"):format(path, err) end
