@@ -59,10 +59,11 @@ test-aarch64:
 	@$(MAKE) --no-print-directory -C build/make -j$(JOBS) config=cross \
 	    CC=aarch64-linux-gnu-gcc AR=aarch64-linux-gnu-ar
 	@# qemu-user runs ~20x slower: the two-thread ring stress moves 1M records
-	@# there (10M natively) and the cache's kill -9 test kills 10 writers (50
-	@# natively); every other test is the same.
+	@# there (10M natively), the cache's kill -9 test kills 10 writers (50
+	@# natively) and perch sim replays its day at 10 s steps (1 s natively);
+	@# every other test is the same.
 	@RUNNER="$(QEMU)" ASAN_OPTIONS=detect_leaks=0 PERCH_STRESS_RECORDS=1000000 \
-	    PERCH_CACHE_KILLS=10 tests/run build/aarch64
+	    PERCH_CACHE_KILLS=10 PERCH_SIM_DAY_STEP=10 tests/run build/aarch64
 
 demo: release
 	build/release/perch run $(DEMO) --duration $(DEMO_S)
