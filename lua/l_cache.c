@@ -78,7 +78,7 @@ static double opt_number(lua_State *L, int t, const char *key, double def, doubl
     lua_pop(L, 1);
     if (!isfinite(v) || v < lo || (v == lo && !lo_ok) || v > hi) {
         char msg[160];  /* lua_pushfstring has no %g */
-        snprintf(msg, sizeof msg, "cache option '%s' must be %s %g and <= %g, got %g", key,
+        snprintf(msg, sizeof msg, "cache option '%s' must be %s %.15g and <= %.15g, got %.15g", key,
                  lo_ok ? ">=" : ">", lo, hi, v);
         luaL_error(L, "%s", msg);
     }

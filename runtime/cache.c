@@ -184,6 +184,13 @@ static int64_t mono_ns(void)
     return (int64_t)ts.tv_sec * NS + ts.tv_nsec;
 }
 
+static int64_t cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * NS + ts.tv_nsec;
+}
+
 /* Every call starts here: the last get's snapshot is released, so it never
  * pins pages a writer wants to reuse. */
 static void idle(struct env *e)
@@ -1088,15 +1095,21 @@ static int purge_batch(pr_cache_t *c, unsigned max_count, int64_t max_ns, unsign
     mdb_cursor_close(cur);
     if (rc < 0 || (rc = state_write(e, txn, &s)))
         goto fail;
-    t1 = mono_ns();
+    t1 = cpu_ns();
     if ((rc = commit(e, txn)))
         return rc;
     /* A batch's commit writes about one dirty page per purged entry: learn
-     * its cost per entry from batches large enough to show it, upwards at
-     * once (the next batch must not overrun), downwards slowly. */
+     * its cost per entry from batches large enough to show it, upwards
+     * fast (half the gap: the next batch must not overrun), downwards
+     * slowly, and one odd batch (a page fault storm, a stolen CPU) moves
+     * it by 4x at most.  In CPU time: on a shared machine the wall time
+     * also counts other processes' turns, which would shrink the batches
+     * for nothing. */
     if (e->nosync && n >= 16) {
-        double per = (double)(mono_ns() - t1) / n;
-        e->commit_ns = per > e->commit_ns ? per : e->commit_ns * 0.875 + per * 0.125;
+        double per = (double)(cpu_ns() - t1) / n, est = e->commit_ns;
+        if (per > 8 * est)
+            per = 8 * est;
+        e->commit_ns = per > est ? (est + per) / 2 : est * 0.875 + per * 0.125;
     }
     *purged = n;
     return 0;

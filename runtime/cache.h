@@ -145,11 +145,13 @@ void pr_cache_release(pr_cache_t *c, const void *key, size_t klen);
 int pr_cache_purge(pr_cache_t *c, unsigned max_count, int64_t max_ns, unsigned *purged);
 
 /* Purge from loop: every period_s seconds a batch of at most
- * PR_CACHE_PURGE_BATCH entries and PR_CACHE_PURGE_NS of work; while a batch
- * leaves expired entries behind, the next follows 10 ms later.  The timer
- * does not keep pr_loop_run() going.  Restarts if already attached. */
-#define PR_CACHE_PURGE_BATCH 256
-#define PR_CACHE_PURGE_NS    1000000
+ * PR_CACHE_PURGE_BATCH entries and PR_CACHE_PURGE_NS of work, commit
+ * included (the loop waits for it: under 1 ms with margin, when sync_ms is
+ * not 0); while a batch leaves expired entries behind, the next follows
+ * 10 ms later.  The timer does not keep pr_loop_run() going.  Restarts if
+ * already attached. */
+#define PR_CACHE_PURGE_BATCH 128
+#define PR_CACHE_PURGE_NS    750000
 int pr_cache_attach(pr_cache_t *c, pr_loop_t *loop, double period_s);
 void pr_cache_detach(pr_cache_t *c);
 
