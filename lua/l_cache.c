@@ -78,7 +78,7 @@ static double opt_number(lua_State *L, int t, const char *key, double def, doubl
     lua_pop(L, 1);
     if (!isfinite(v) || v < lo || (v == lo && !lo_ok) || v > hi) {
         char msg[160];  /* lua_pushfstring has no %g */
-        snprintf(msg, sizeof msg, "cache option '%s' must be %s %g and <= %g, got %g", key,
+        snprintf(msg, sizeof msg, "cache option '%s' must be %s %.15g and <= %.15g, got %.15g", key,
                  lo_ok ? ">=" : ">", lo, hi, v);
         luaL_error(L, "%s", msg);
     }
@@ -100,15 +100,35 @@ static void check_keys(lua_State *L, int t, const char *const *allowed, const ch
     }
 }
 
+/* The app's default commit policy: perch.config.cache.sync_ms (--set
+ * cache.sync_ms=N), else PR_CACHE_DEFAULT_SYNC_MS. */
+static double config_sync_ms(lua_State *L)
+{
+    double v = PR_CACHE_DEFAULT_SYNC_MS;
+    int top = lua_gettop(L);
+    lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    if (lua_getfield(L, -1, "perch") == LUA_TTABLE && lua_getfield(L, -1, "config") == LUA_TTABLE &&
+        lua_getfield(L, -1, "cache") == LUA_TTABLE && lua_getfield(L, -1, "sync_ms") != LUA_TNIL) {
+        int isnum;
+        v = lua_tonumberx(L, -1, &isnum);
+        if (!isnum || v != floor(v) || v < 0 || v > PR_CACHE_SYNC_MS_MAX)
+            luaL_error(L, "config cache.sync_ms must be a whole number of ms in 0..%d, got '%s'",
+                       PR_CACHE_SYNC_MS_MAX, luaL_tolstring(L, -1, NULL));
+    }
+    lua_settop(L, top);
+    return v;
+}
+
 /* perch.cache.open{ path =, max_mb =, default_ttl_s =, stale_s =,
- *                   refresh_timeout_s =, purge_s = } -> handle | nil, msg, code */
+ *                   refresh_timeout_s =, purge_s =, sync_ms = }
+ *   -> handle | nil, msg, code */
 static int l_open(lua_State *L)
 {
     static const char *const keys[] = { "path", "max_mb", "default_ttl_s", "stale_s",
-                                        "refresh_timeout_s", "purge_s", NULL };
+                                        "refresh_timeout_s", "purge_s", "sync_ms", NULL };
     pr_host_t *h = pr_host_of(L);
     const char *path;
-    double max_mb, ttl, stale, refresh, purge;
+    double max_mb, ttl, stale, refresh, purge, sync_ms;
     lcache_t *lc;
     pr_cache_t *c;
     int rc;
@@ -126,6 +146,9 @@ static int l_open(lua_State *L)
     stale = opt_number(L, 1, "stale_s", ttl, 0, 1, 1e9);
     refresh = opt_number(L, 1, "refresh_timeout_s", PR_CACHE_REFRESH_TIMEOUT_S, 0, 0, 1e9);
     purge = opt_number(L, 1, "purge_s", DEFAULT_PURGE_S, 0.001, 1, 1e6);
+    sync_ms = opt_number(L, 1, "sync_ms", config_sync_ms(L), 0, 1, PR_CACHE_SYNC_MS_MAX);
+    if (sync_ms != floor(sync_ms))
+        return luaL_error(L, "cache option 'sync_ms' must be a whole number, got %f", sync_ms);
 
     /* The userdata first, so a raise below cannot leak an open cache. */
     lc = lua_newuserdatauv(L, sizeof *lc, 0);
@@ -137,7 +160,8 @@ static int l_open(lua_State *L)
         return fail(L, path, rc);
     pr_cache_set_stale(c, stale);
     pr_cache_set_refresh_timeout(c, refresh);
-    if ((rc = pr_cache_attach(c, pr_host_loop(h), purge)) < 0) {
+    if ((rc = pr_cache_set_sync(c, (unsigned)sync_ms)) < 0 ||
+        (rc = pr_cache_attach(c, pr_host_loop(h), purge)) < 0) {
         pr_cache_close(c);
         return fail(L, path, rc);
     }
@@ -257,6 +281,18 @@ static int c_release(lua_State *L)
     return 0;
 }
 
+/* c:sync() -> true | nil, message, code: fdatasync now what was committed
+ * (on the calling thread; the sync thread does it every sync_ms anyway). */
+static int c_sync(lua_State *L)
+{
+    lcache_t *lc = check_cache(L, 1);
+    int rc = pr_cache_sync(lc->c);
+    if (rc < 0)
+        return fail(L, NULL, rc);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
 /* c:purge([max]) -> number purged: one batch now, as the timer would. */
 static int c_purge(lua_State *L)
 {
@@ -283,7 +319,8 @@ static int c_stats(lua_State *L)
         { "used_bytes", st.used_bytes }, { "hits", st.hits }, { "misses", st.misses },
         { "stale", st.stale }, { "refreshes", st.refreshes }, { "puts", st.puts },
         { "dels", st.dels }, { "evictions", st.evictions }, { "purged", st.purged },
-        { "full_retries", st.full_retries },
+        { "full_retries", st.full_retries }, { "syncs", st.syncs },
+        { "sync_errors", st.sync_errors }, { "sync_ms", pr_cache_sync_ms(lc->c) },
     };
     lua_createtable(L, 0, (int)(sizeof f / sizeof f[0]));
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
@@ -313,7 +350,8 @@ void pr_l_cache_open(lua_State *L)
 {
     static const luaL_Reg methods[] = {
         { "get", c_get }, { "put", c_put }, { "del", c_del }, { "release", c_release },
-        { "purge", c_purge }, { "stats", c_stats }, { "close", c_close }, { NULL, NULL },
+        { "purge", c_purge }, { "sync", c_sync }, { "stats", c_stats }, { "close", c_close },
+        { NULL, NULL },
     };
     static const luaL_Reg meta[] = {
         { "__gc", c_close }, { "__close", c_close }, { "__tostring", c_tostring },

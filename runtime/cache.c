@@ -1,14 +1,20 @@
 /* cache.c - the response cache on LMDB: TTL, stale-while-revalidate with one
  * refresh in flight per key, eviction before the map fills, bounded purges.
  *
- * Layout of the LMDB file (three named databases):
+ * Layout of the LMDB file (two named databases):
  *   "entries"  key -> record: struct rec header, content type + NUL, value
  *   "expiry"   BE64 stale_until_ns || BE64 seq -> key.  Ordered by the time
  *              an entry becomes useless, so the first record is both the
  *              next to purge and the first to evict.  seq makes index keys
  *              unique and lets a record find its own index entry.
- *   "meta"     "state" -> struct state: next seq and the byte total, kept in
- *              the same transactions as the entries so they never disagree.
+ *              Last in it, the 1-byte key 0xFF (stale_until_ns >= 0, so an
+ *              index key starts with a byte <= 0x7F) -> struct state: next
+ *              seq and the byte total, kept in the same transactions as the
+ *              entries so they never disagree.  It sits in the leaf the
+ *              newest index records go to, so a put writes no page for it
+ *              alone (a database of its own cost a put ~15% more).  Files
+ *              that kept it in a third database, "meta", are moved over at
+ *              open.
  *
  * Room: "in use" is the sum of the B-tree pages of every database (LMDB
  * keeps those counts in O(1) stats), which leaves out the pages on the free
@@ -20,7 +26,17 @@
  * commits, and the put is retried.  Every eviction transaction rewrites the
  * state record, so it always commits a new transaction id and the round
  * before it becomes reusable.  Only when two rounds in a row found nothing
- * to evict is the entry itself too large. */
+ * to evict is the entry itself too large.
+ *
+ * Commits (cache.h's "Durability"): the environment is opened with
+ * MDB_NOSYNC, so a commit only pwrite()s its pages into the OS page cache
+ * (a kill -9 cannot undo that), and every commit sets `dirty`.  A thread per
+ * environment wakes every sync_ms and, if dirty, calls mdb_env_sync(force):
+ * one fdatasync that makes every commit before it durable.  That thread
+ * touches nothing but `dirty`, its own counters and mdb_env_sync, which in
+ * LMDB 0.9 is a bare fdatasync on the data file; the loop thread never
+ * waits for it.  sync_ms = 0 turns MDB_NOSYNC off instead (LMDB syncs in
+ * every commit, on the caller's thread) and stops the thread. */
 #include "cache.h"
 
 #include "error.h"
@@ -29,6 +45,7 @@
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +64,7 @@
 #define NS             1000000000LL
 #define MAX_SECONDS    1e9     /* ~31 years: keeps ns sums far from INT64_MAX */
 #define FUTURE_SLACK_NS NS     /* stored more than 1 s ahead: clock stepped back */
+#define COMMIT_NS_GUESS 4000   /* purge: commit ns per entry before one was timed */
 
 /* ------------------------------------------------------------ records -- */
 
@@ -65,6 +83,7 @@ struct state {                 /* meta "state" */
 };
 
 #define IKEY_LEN 16
+#define STATE_KEY "\xff"       /* in "expiry", after every index key */
 
 static void be64(unsigned char *p, uint64_t v)
 {
@@ -102,13 +121,27 @@ struct env {
     ino_t ino;
     int refs;
     MDB_env *mdb;
-    MDB_dbi entries, expiry, meta;
+    MDB_dbi entries, expiry;
     MDB_txn *rtxn;             /* reused read transaction; reset when idle */
     int rtxn_live;             /* renewed: its snapshot backs the last get */
     size_t map_bytes, psize;
     size_t map_pages;
     struct claim *claims[CLAIM_BUCKETS];
     pr_cache_stats_t st;       /* counters; the gauges are filled in on demand */
+    /* Commit policy, shared by the file's handles: the strictest asked for.
+     * nosync: MDB_NOSYNC is set and the sync thread runs. */
+    unsigned sync_ms;
+    int nosync;
+    double commit_ns;          /* purge: commit time per purged entry, learned */
+    struct {
+        pthread_t th;
+        pthread_mutex_t mu;    /* guards stop and sync_ms for the thread */
+        pthread_cond_t cv;
+        int inited, started, stop;
+        atomic_int dirty;      /* a commit since the last sync began */
+        atomic_uint_fast64_t syncs, errors;
+        atomic_int last_err;   /* of the last failed sync, 0 after a good one */
+    } sync;
 };
 
 struct pr_cache {
@@ -151,6 +184,13 @@ static int64_t mono_ns(void)
     return (int64_t)ts.tv_sec * NS + ts.tv_nsec;
 }
 
+static int64_t cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * NS + ts.tv_nsec;
+}
+
 /* Every call starts here: the last get's snapshot is released, so it never
  * pins pages a writer wants to reuse. */
 static void idle(struct env *e)
@@ -182,9 +222,128 @@ static int data_file_id(const char *path, int isdir, struct stat *st)
     return stat(buf, st);
 }
 
+/* ------------------------------------------------------------ syncing -- */
+
+/* fdatasync the file if anything was committed since the last one.  A
+ * failed sync leaves the file dirty, so the next one retries. */
+static int sync_now(struct env *e)
+{
+    int rc;
+    if (!atomic_exchange(&e->sync.dirty, 0))
+        return 0;
+    if ((rc = mdb_env_sync(e->mdb, 1))) {
+        atomic_store(&e->sync.dirty, 1);
+        atomic_fetch_add(&e->sync.errors, 1);
+        atomic_store(&e->sync.last_err, lerr(rc));
+        return lerr(rc);
+    }
+    atomic_fetch_add(&e->sync.syncs, 1);
+    atomic_store(&e->sync.last_err, 0);
+    return 0;
+}
+
+static void *sync_main(void *arg)
+{
+    struct env *e = arg;
+    struct timespec at;
+    int64_t last = mono_ns(), due;
+
+    pthread_mutex_lock(&e->sync.mu);
+    while (!e->sync.stop) {
+        /* Recomputed after every wake-up: a shorter sync_ms applies at once. */
+        due = last + (int64_t)e->sync_ms * 1000000;
+        if (mono_ns() < due) {
+            at.tv_sec = due / NS;
+            at.tv_nsec = due % NS;
+            pthread_cond_timedwait(&e->sync.cv, &e->sync.mu, &at);
+            continue;
+        }
+        pthread_mutex_unlock(&e->sync.mu);
+        last = mono_ns();
+        sync_now(e);
+        pthread_mutex_lock(&e->sync.mu);
+    }
+    pthread_mutex_unlock(&e->sync.mu);
+    return NULL;
+}
+
+static int sync_init(struct env *e)
+{
+    pthread_condattr_t ca;
+    int rc;
+    if ((rc = pthread_condattr_init(&ca)))
+        return -rc;
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    rc = pthread_cond_init(&e->sync.cv, &ca);
+    pthread_condattr_destroy(&ca);
+    if (rc)
+        return -rc;
+    if ((rc = pthread_mutex_init(&e->sync.mu, NULL))) {
+        pthread_cond_destroy(&e->sync.cv);
+        return -rc;
+    }
+    e->sync.inited = 1;
+    return 0;
+}
+
+static void sync_stop(struct env *e)
+{
+    if (!e->sync.started)
+        return;
+    pthread_mutex_lock(&e->sync.mu);
+    e->sync.stop = 1;
+    pthread_cond_signal(&e->sync.cv);
+    pthread_mutex_unlock(&e->sync.mu);
+    pthread_join(e->sync.th, NULL);
+    e->sync.started = 0;
+}
+
+/* Commit a write transaction.  Under MDB_NOSYNC the pages are in the page
+ * cache once this returns; the sync thread makes them durable. */
+static int commit(struct env *e, MDB_txn *txn)
+{
+    int rc = mdb_txn_commit(txn);
+    if (rc)
+        return lerr(rc);
+    if (e->nosync)
+        atomic_store(&e->sync.dirty, 1);
+    return 0;
+}
+
+/* ---------------------------------------------------------- environment -- */
+
+static int state_read(struct env *e, MDB_txn *txn, struct state *s);
+static int state_write(struct env *e, MDB_txn *txn, const struct state *s);
+
+/* A file from before the state record moved into "expiry": move it from
+ * the "meta" database, then drop that database. */
+static int state_move(struct env *e, MDB_txn *txn)
+{
+    MDB_val k = { 5, (void *)"state" }, v;
+    MDB_dbi meta;
+    struct state s;
+    int rc = mdb_dbi_open(txn, "meta", 0, &meta);
+
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc)
+        return rc;
+    rc = mdb_get(txn, meta, &k, &v);
+    if (rc == 0) {
+        if (v.mv_size != sizeof s)
+            return MDB_CORRUPTED;
+        memcpy(&s, v.mv_data, sizeof s);
+        if ((rc = state_write(e, txn, &s)))
+            return rc;
+    } else if (rc != MDB_NOTFOUND) {
+        return rc;
+    }
+    return mdb_drop(txn, meta, 1);
+}
+
 static int env_open(struct env *e, const char *path, int isdir, size_t max_mb)
 {
-    unsigned flags = MDB_NOTLS | (isdir ? 0 : MDB_NOSUBDIR);
+    unsigned flags = MDB_NOTLS | MDB_NOSYNC | (isdir ? 0 : MDB_NOSUBDIR);
     MDB_txn *txn;
     MDB_envinfo info;
     MDB_stat ms;
@@ -203,12 +362,15 @@ static int env_open(struct env *e, const char *path, int isdir, size_t max_mb)
         return lerr(rc);
     if ((rc = mdb_dbi_open(txn, "entries", MDB_CREATE, &e->entries)) ||
         (rc = mdb_dbi_open(txn, "expiry", MDB_CREATE, &e->expiry)) ||
-        (rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &e->meta))) {
+        (rc = state_move(e, txn))) {
         mdb_txn_abort(txn);
         return lerr(rc);
     }
-    if ((rc = mdb_txn_commit(txn)))
-        return lerr(rc);
+    e->nosync = 1;
+    e->sync_ms = PR_CACHE_DEFAULT_SYNC_MS;
+    e->commit_ns = COMMIT_NS_GUESS;
+    if ((rc = commit(e, txn)))
+        return rc;
     mdb_env_info(e->mdb, &info);
     mdb_env_stat(e->mdb, &ms);
     e->map_bytes = info.me_mapsize;
@@ -217,6 +379,11 @@ static int env_open(struct env *e, const char *path, int isdir, size_t max_mb)
     if ((rc = mdb_txn_begin(e->mdb, NULL, MDB_RDONLY, &e->rtxn)))
         return lerr(rc);
     mdb_txn_reset(e->rtxn);
+    if ((rc = sync_init(e)))
+        return rc;
+    if ((rc = pthread_create(&e->sync.th, NULL, sync_main, e)))
+        return -rc;
+    e->sync.started = 1;
     return 0;
 }
 
@@ -233,10 +400,17 @@ static void claims_clear(struct env *e)
 
 static void env_free(struct env *e)
 {
+    sync_stop(e);
     if (e->rtxn)
         mdb_txn_abort(e->rtxn);
-    if (e->mdb)
+    if (e->mdb) {
+        sync_now(e);  /* the last commits, before the file is let go */
         mdb_env_close(e->mdb);
+    }
+    if (e->sync.inited) {
+        pthread_mutex_destroy(&e->sync.mu);
+        pthread_cond_destroy(&e->sync.cv);
+    }
     claims_clear(e);
     free(e);
 }
@@ -424,6 +598,42 @@ void pr_cache_set_clock(pr_cache_t *c, pr_cache_clock_fn fn, void *ud)
     c->clock_ud = ud;
 }
 
+int pr_cache_set_sync(pr_cache_t *c, unsigned sync_ms)
+{
+    struct env *e;
+    int rc;
+
+    if (!c || sync_ms > PR_CACHE_SYNC_MS_MAX)
+        return PR_EINVAL;
+    e = c->e;
+    if (!e->nosync || sync_ms >= e->sync_ms)
+        return 0;  /* as strict already */
+    if (sync_ms > 0) {
+        pthread_mutex_lock(&e->sync.mu);
+        e->sync_ms = sync_ms;
+        pthread_cond_signal(&e->sync.cv);
+        pthread_mutex_unlock(&e->sync.mu);
+        return 0;
+    }
+    /* Every commit synced from now on, by LMDB; then the commits that were
+     * only written so far. */
+    sync_stop(e);
+    e->sync_ms = 0;
+    e->nosync = 0;
+    if ((rc = mdb_env_set_flags(e->mdb, MDB_NOSYNC, 0)))
+        return lerr(rc);
+    return sync_now(e);
+}
+
+unsigned pr_cache_sync_ms(const pr_cache_t *c) { return c->e->sync_ms; }
+
+int pr_cache_sync(pr_cache_t *c)
+{
+    if (!c)
+        return PR_EINVAL;
+    return sync_now(c->e);
+}
+
 const char *pr_cache_path(const pr_cache_t *c) { return c->path; }
 
 /* ------------------------------------------------------------- writing -- */
@@ -432,7 +642,7 @@ const char *pr_cache_path(const pr_cache_t *c) { return c->path; }
  * LMDB's free list.  O(1): the counts live in each database's record. */
 static size_t pages_in_use(struct env *e, MDB_txn *txn)
 {
-    MDB_dbi dbis[] = { 0 /* free list */, 1 /* main */, e->entries, e->expiry, e->meta };
+    MDB_dbi dbis[] = { 0 /* free list */, 1 /* main */, e->entries, e->expiry };
     size_t n = 2;
     for (size_t i = 0; i < sizeof dbis / sizeof dbis[0]; i++) {
         MDB_stat ms;
@@ -444,8 +654,8 @@ static size_t pages_in_use(struct env *e, MDB_txn *txn)
 
 static int state_read(struct env *e, MDB_txn *txn, struct state *s)
 {
-    MDB_val k = { 5, (void *)"state" }, v;
-    int rc = mdb_get(txn, e->meta, &k, &v);
+    MDB_val k = { 1, (void *)STATE_KEY }, v;
+    int rc = mdb_get(txn, e->expiry, &k, &v);
     memset(s, 0, sizeof *s);
     if (rc == MDB_NOTFOUND)
         return 0;
@@ -459,8 +669,8 @@ static int state_read(struct env *e, MDB_txn *txn, struct state *s)
 
 static int state_write(struct env *e, MDB_txn *txn, const struct state *s)
 {
-    MDB_val k = { 5, (void *)"state" }, v = { sizeof *s, (void *)s };
-    return lerr(mdb_put(txn, e->meta, &k, &v, 0));
+    MDB_val k = { 1, (void *)STATE_KEY }, v = { sizeof *s, (void *)s };
+    return lerr(mdb_put(txn, e->expiry, &k, &v, 0));
 }
 
 static int rec_read(const MDB_val *v, struct rec *r)
@@ -483,8 +693,8 @@ static int drop_first(struct env *e, MDB_txn *txn, MDB_cursor *cur, struct state
     struct rec r;
     int rc = mdb_cursor_get(cur, &ik, &iv, MDB_FIRST);
 
-    if (rc == MDB_NOTFOUND)
-        return 0;
+    if (rc == MDB_NOTFOUND || (rc == 0 && ik.mv_size == 1))
+        return 0;  /* nothing, or only the state record */
     if (rc)
         return lerr(rc);
     if (ik.mv_size != IKEY_LEN || iv.mv_size == 0 || iv.mv_size > sizeof key)
@@ -572,7 +782,7 @@ static int put_txn(pr_cache_t *c, const MDB_val *key, const struct rec *r, const
     s.bytes += k.mv_size + reclen;
     if ((rc = state_write(e, txn, &s)))
         goto fail;
-    return lerr(mdb_txn_commit(txn));
+    return commit(e, txn);
 fail_l:
     rc = lerr(rc);
 fail:
@@ -615,8 +825,8 @@ static int evict_txn(pr_cache_t *c, size_t pages, unsigned *dropped, int64_t now
         /* Rewriting the state record makes even an empty pass a commit. */
         if ((rc = state_write(e, txn, &s)))
             goto fail;
-        if ((rc = mdb_txn_commit(txn)))
-            return lerr(rc);
+        if ((rc = commit(e, txn)))
+            return rc;
     }
     return 0;
 fail:
@@ -674,9 +884,10 @@ int pr_cache_put(pr_cache_t *c, const void *key, size_t klen, const void *val, s
         e->st.full_retries++;
         if ((rc = evict_txn(c, want, &dropped, now)) < 0)
             return rc == MDB_MAP_FULL ? PR_EFULL : rc;
-        /* Nothing left to evict and the free list has aged: the record
-         * alone does not fit. */
-        if (!dropped && ++empty >= 2)
+        /* Nothing left to evict, the free list has aged and the few live
+         * pages (each commit rewrites them elsewhere) had rounds to move
+         * off the run a large value needs: the record alone does not fit. */
+        if (!dropped && ++empty >= 4)
             return PR_ETOOBIG;
         /* Free pages are there but no run long enough (overflow values
          * need contiguous pages): ask for more each round. */
@@ -720,8 +931,8 @@ int pr_cache_del(pr_cache_t *c, const void *key, size_t klen)
     if ((rc && rc != MDB_NOTFOUND) || (rc = mdb_del(txn, e->entries, &k, NULL)) ||
         (rc = state_write(e, txn, &s)))
         goto fail;
-    if ((rc = mdb_txn_commit(txn)))
-        return lerr(rc);
+    if ((rc = commit(e, txn)))
+        return rc;
     e->st.dels++;
     return 0;
 fail:
@@ -806,6 +1017,8 @@ int pr_cache_stats(pr_cache_t *c, pr_cache_stats_t *st)
     st->bytes = s.bytes;
     st->map_bytes = e->map_bytes;
     st->used_bytes = (uint64_t)pages_in_use(e, e->rtxn) * e->psize;
+    st->syncs = atomic_load(&e->sync.syncs);
+    st->sync_errors = atomic_load(&e->sync.errors);
     idle(e);
     return 0;
 }
@@ -816,7 +1029,8 @@ static int purge_batch(pr_cache_t *c, unsigned max_count, int64_t max_ns, unsign
                        int *more)
 {
     struct env *e = c->e;
-    int64_t now = now_ns(c), t0 = mono_ns();
+    int64_t now = now_ns(c), t0 = mono_ns(), t1;
+    double reserve = e->nosync ? e->commit_ns : 0;
     MDB_txn *txn;
     MDB_cursor *cur;
     MDB_val ik, iv;
@@ -865,9 +1079,12 @@ static int purge_batch(pr_cache_t *c, unsigned max_count, int64_t max_ns, unsign
         }
         if (ik.mv_size != IKEY_LEN || (int64_t)get_be64(ik.mv_data) > now)
             break;
-        /* Bounded by count and by time, checked after every entry; the
-         * first always goes, so a purge makes progress. */
-        if (n >= max_count || (n > 0 && mono_ns() - t0 >= max_ns)) {
+        /* Bounded by count and by time, checked after every entry: the
+         * deletion so far plus the commit it will need (under MDB_NOSYNC,
+         * learned per entry) stays under max_ns.  The first always goes,
+         * so a purge makes progress. */
+        if (n >= max_count ||
+            (n > 0 && mono_ns() - t0 + (int64_t)(reserve * (n + 1)) >= max_ns)) {
             *more = 1;
             break;
         }
@@ -878,8 +1095,22 @@ static int purge_batch(pr_cache_t *c, unsigned max_count, int64_t max_ns, unsign
     mdb_cursor_close(cur);
     if (rc < 0 || (rc = state_write(e, txn, &s)))
         goto fail;
-    if ((rc = mdb_txn_commit(txn)))
-        return lerr(rc);
+    t1 = cpu_ns();
+    if ((rc = commit(e, txn)))
+        return rc;
+    /* A batch's commit writes about one dirty page per purged entry: learn
+     * its cost per entry from batches large enough to show it, upwards
+     * fast (half the gap: the next batch must not overrun), downwards
+     * slowly, and one odd batch (a page fault storm, a stolen CPU) moves
+     * it by 4x at most.  In CPU time: on a shared machine the wall time
+     * also counts other processes' turns, which would shrink the batches
+     * for nothing. */
+    if (e->nosync && n >= 16) {
+        double per = (double)(cpu_ns() - t1) / n, est = e->commit_ns;
+        if (per > 8 * est)
+            per = 8 * est;
+        e->commit_ns = per > est ? (est + per) / 2 : est * 0.875 + per * 0.125;
+    }
     *purged = n;
     return 0;
 fail:

@@ -17,10 +17,18 @@
  * (PR_ETOOBIG).  Entries past their stale deadline are purged in bounded
  * batches, by pr_cache_purge() or by the timer pr_cache_attach() starts.
  *
- * Durability: LMDB's default sync mode, so every put that returned 0 has
- * been committed and fsync'ed; it survives kill -9 and power loss.  The
- * cost is one fdatasync per put (and per purge batch), on the caller's
- * thread.
+ * Durability: LMDB runs with MDB_NOSYNC, so a put that returned 0 has been
+ * committed and written to the OS (its pages are in the page cache): it
+ * survives kill -9 of the process at any moment, since the kernel writes
+ * the pages back on its own.  A thread of the cache fdatasyncs the file
+ * every sync_ms (default 1000) if anything was committed since, and once
+ * more at close; a power loss or kernel crash loses at most the commits
+ * after the last completed sync.  LMDB keeps the file consistent then only
+ * if the filesystem preserves write order (LMDB's own condition for
+ * MDB_NOSYNC; ext4's default data=ordered does not promise it for
+ * overwritten blocks).  sync_ms 0 is LMDB's default mode instead: each
+ * commit is fsync'ed on the caller's thread before put returns (a disk's
+ * sync latency per put and per purge batch).
  *
  * Times are wall-clock (CLOCK_REALTIME) nanoseconds, since expiry must
  * survive a restart; a test can inject its own clock.  An entry stored
@@ -51,6 +59,8 @@ typedef struct pr_cache pr_cache_t;
 #define PR_CACHE_REFRESH_TIMEOUT_S  30.0
 #define PR_CACHE_CT_MAX             255   /* content-type bytes */
 #define PR_CACHE_KEY_MAX            511   /* LMDB's key size limit */
+#define PR_CACHE_DEFAULT_SYNC_MS    1000
+#define PR_CACHE_SYNC_MS_MAX        3600000
 
 /* Open (creating if missing) the cache at path: a file (LMDB's lock file is
  * path + "-lock") or, if path is an existing directory, data.mdb inside it.
@@ -72,6 +82,20 @@ int pr_cache_set_refresh_timeout(pr_cache_t *c, double timeout_s);
 typedef int64_t (*pr_cache_clock_fn)(void *ud);
 void pr_cache_set_clock(pr_cache_t *c, pr_cache_clock_fn fn, void *ud);
 
+/* Commit policy of the file (see Durability above): fdatasync every
+ * sync_ms from the sync thread (1..PR_CACHE_SYNC_MS_MAX), or 0 to sync in
+ * every commit on the caller's thread.  Shared by the file's handles in
+ * this process, and only ever tightens: the shortest interval asked for
+ * wins, 0 above all, until the last handle closes.  PR_EINVAL above the
+ * maximum; an LMDB code or -errno if the sync that 0 implies fails.
+ * pr_cache_sync_ms() tells the file's current setting. */
+int pr_cache_set_sync(pr_cache_t *c, unsigned sync_ms);
+unsigned pr_cache_sync_ms(const pr_cache_t *c);
+/* fdatasync now, on the caller's thread, if anything was committed since
+ * the last sync: what returned before is then durable.  0 or an error
+ * (-EIO ...); a failed sync is retried by the next one. */
+int pr_cache_sync(pr_cache_t *c);
+
 /* What a put stores besides the value.  Zero-initialised means defaults. */
 typedef struct pr_cache_meta {
     double ttl_s;              /* 0: the default TTL; else > 0 */
@@ -80,7 +104,8 @@ typedef struct pr_cache_meta {
     const char *content_type;  /* NULL/"" for none; <= PR_CACHE_CT_MAX bytes */
 } pr_cache_meta_t;
 
-/* Store (replace) key -> value, committed durably before returning.
+/* Store (replace) key -> value, committed before returning (durable as
+ * Durability above says).
  * klen 1..PR_CACHE_KEY_MAX.  meta may be NULL.  Clears the key's refresh
  * claim.  Evicts as needed; PR_ETOOBIG if the entry alone is larger than
  * half the map, PR_EINVAL for bad arguments, an LMDB code or -errno if the
@@ -112,18 +137,21 @@ int pr_cache_del(pr_cache_t *c, const void *key, size_t klen);
 void pr_cache_release(pr_cache_t *c, const void *key, size_t klen);
 
 /* Delete entries past their stale deadline, oldest first, in one
- * transaction: at most max_count, and stop once max_ns of deletion work has
- * passed (at least one entry per call, so a purge always progresses).  The
- * commit's fdatasync comes on top.  *purged (may be NULL) gets the number
- * deleted; returns 0 or an error. */
+ * transaction: at most max_count, and stop before the deletion so far plus
+ * the commit it needs would pass max_ns (the commit's cost per entry is
+ * learned from earlier batches; at least one entry per call, so a purge
+ * always progresses).  With sync_ms 0 the commit's fdatasync comes on top.
+ * *purged (may be NULL) gets the number deleted; returns 0 or an error. */
 int pr_cache_purge(pr_cache_t *c, unsigned max_count, int64_t max_ns, unsigned *purged);
 
 /* Purge from loop: every period_s seconds a batch of at most
- * PR_CACHE_PURGE_BATCH entries and PR_CACHE_PURGE_NS of work; while a batch
- * leaves expired entries behind, the next follows 10 ms later.  The timer
- * does not keep pr_loop_run() going.  Restarts if already attached. */
-#define PR_CACHE_PURGE_BATCH 256
-#define PR_CACHE_PURGE_NS    1000000
+ * PR_CACHE_PURGE_BATCH entries and PR_CACHE_PURGE_NS of work, commit
+ * included (the loop waits for it: under 1 ms with margin, when sync_ms is
+ * not 0); while a batch leaves expired entries behind, the next follows
+ * 10 ms later.  The timer does not keep pr_loop_run() going.  Restarts if
+ * already attached. */
+#define PR_CACHE_PURGE_BATCH 128
+#define PR_CACHE_PURGE_NS    750000
 int pr_cache_attach(pr_cache_t *c, pr_loop_t *loop, double period_s);
 void pr_cache_detach(pr_cache_t *c);
 
@@ -139,6 +167,8 @@ typedef struct pr_cache_stats {
     uint64_t evictions;        /* entries dropped for room before expiry */
     uint64_t purged;           /* entries dropped after their stale deadline */
     uint64_t full_retries;     /* puts retried after MDB_MAP_FULL */
+    uint64_t syncs;            /* fdatasyncs by the sync thread or pr_cache_sync */
+    uint64_t sync_errors;      /* of those, failed (and retried later) */
 } pr_cache_stats_t;
 
 int pr_cache_stats(pr_cache_t *c, pr_cache_stats_t *st);

@@ -1,13 +1,15 @@
 -- perch.cache: open options, get/put/del, fresh/stale/miss with real time,
--- one refresh per stale key, the background purge, errors and handle life.
+-- one refresh per stale key, the background purge, the commit policy
+-- (sync_ms, cache.sync_ms, sync()), errors and handle life.
 local t = require "perch.test"
 
-t.plan(44)
+t.plan(52)
 
 local base = os.tmpname()  -- creates an empty file: a fresh LMDB file is fine
 local path = base .. ".mdb"
 local function cleanup()
-  for _, p in ipairs({ base, path, path .. "-lock", base .. ".txt", base .. ".txt-lock" }) do
+  for _, p in ipairs({ base, path, path .. "-lock", base .. ".txt", base .. ".txt-lock",
+                       base .. ".sync", base .. ".sync-lock" }) do
     os.remove(p)
   end
 end
@@ -25,6 +27,24 @@ t.raises(function() perch.cache.open{ path = path, max_mb = 1.5 } end, "whole nu
 t.raises(function() perch.cache.open{ path = path, max_mb = "big" } end,
   "'max_mb' must be a number, got string", "max_mb must be a number")
 
+t.raises(function() perch.cache.open{ path = path, sync_ms = -1 } end,
+  "'sync_ms' must be >= 0", "negative sync_ms refused")
+t.raises(function() perch.cache.open{ path = path, sync_ms = 2.5 } end,
+  "'sync_ms' must be a whole number", "fractional sync_ms refused")
+t.raises(function() perch.cache.open{ path = path, sync_ms = 3600001 } end,
+  "'sync_ms' must be >= 0 and <= 3600000, got 3600001", "sync_ms over an hour refused")
+-- --set cache.sync_ms=N is the default of every open.
+perch.config.cache = { sync_ms = "often" }
+t.raises(function() perch.cache.open{ path = path } end,
+  "config cache.sync_ms must be a whole number of ms in 0..3600000, got 'often'",
+  "a bad cache.sync_ms names the config key")
+perch.config.cache = { sync_ms = 250 }
+do
+  local cs <close> = assert(perch.cache.open{ path = base .. ".sync" })
+  t.is(cs:stats().sync_ms, 250, "cache.sync_ms sets the default")
+end
+perch.config.cache = nil
+
 -- Failures of the file return nil, message, code.
 local f = assert(io.open(base .. ".txt", "w"))
 f:write(("not a cache\n"):rep(1000))
@@ -39,6 +59,9 @@ t.like(msg, "^/nonexistent%-dir/x%.mdb: ", "... naming the path")
 local c = assert(perch.cache.open{ path = path, max_mb = 4, default_ttl_s = 60,
                                    refresh_timeout_s = 5, purge_s = 0.02 })
 t.like(tostring(c), "^perch%.cache %(.*%.mdb%)$", "__tostring names the file")
+t.is(c:stats().sync_ms, 1000, "commits synced every 1000 ms by default")
+t.ok(c:sync() == true, "sync() flushes now and returns true")
+t.ok(c:stats().syncs >= 1 and c:stats().sync_errors == 0, "syncs and sync_errors in stats")
 
 local v, state = c:get("nothing")
 t.ok(v == nil and state == "miss", "absent key: nil, 'miss'")

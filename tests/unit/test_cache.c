@@ -2,7 +2,8 @@
  * dir: fresh/stale/miss and the one-refresh claim under an injected clock,
  * eviction under a 1 MiB map (no put may fail), oversize entries, bounded
  * purge batches and the loop's purge timer, reopening, sharing a file
- * between handles, and clear errors for bad paths and non-LMDB files. */
+ * between handles, the commit policy (sync thread, sync_ms 0, shared and
+ * only tightening), and clear errors for bad paths and non-LMDB files. */
 #include "cache.h"
 #include "error.h"
 #include "loop.h"
@@ -376,6 +377,72 @@ static void test_reopen_and_share(void)
     ok(access(tmp_path("envdir/data.mdb"), F_OK) == 0, "directory path: data.mdb inside");
 }
 
+/* Poll stats until syncs passes `than` or about 3 s passed. */
+static uint64_t wait_syncs(pr_cache_t *c, uint64_t than)
+{
+    pr_cache_stats_t st = { 0 };
+    for (int i = 0; i < 300; i++) {
+        pr_cache_stats(c, &st);
+        if (st.syncs > than)
+            break;
+        usleep(10000);
+    }
+    return st.syncs;
+}
+
+static void test_sync(void)
+{
+    pr_cache_t *c = open_fake("sync.mdb", 2, 3600), *d;
+    pr_cache_stats_t st;
+    pr_cache_entry_t e;
+    uint64_t n;
+
+    is_int((int)pr_cache_sync_ms(c), PR_CACHE_DEFAULT_SYNC_MS, "default: sync every 1000 ms");
+    is_int(pr_cache_set_sync(c, PR_CACHE_SYNC_MS_MAX + 1), PR_EINVAL, "sync_ms over the maximum");
+    is_int(pr_cache_set_sync(NULL, 10), PR_EINVAL, "set_sync(NULL)");
+    is_int(pr_cache_sync(NULL), PR_EINVAL, "sync(NULL)");
+    is_int(put_s(c, "a", "1", 3600), 0, "a put under the default policy");
+    is_int(pr_cache_sync(c), 0, "an explicit sync");
+    pr_cache_stats(c, &st);
+    ok(st.syncs >= 1 && st.sync_errors == 0, "it is counted (%llu syncs)",
+       (unsigned long long)st.syncs);
+    n = st.syncs;
+    is_int(pr_cache_sync(c), 0, "a sync with nothing committed since");
+    pr_cache_stats(c, &st);
+    is_int((int)(st.syncs - n), 0, "... does no fdatasync");
+
+    /* The thread syncs on its own, at the shorter interval at once. */
+    is_int(pr_cache_set_sync(c, 20), 0, "sync_ms 20");
+    put_s(c, "b", "2", 3600);
+    ok(wait_syncs(c, n) > n, "the sync thread synced the put within its interval");
+    is_int(pr_cache_set_sync(c, 500), 0, "asking for a longer interval is fine...");
+    is_int((int)pr_cache_sync_ms(c), 20, "... but the shortest asked for stays");
+
+    /* A second handle shares the policy; 0 turns per-commit syncing on. */
+    d = open_fake("sync.mdb", 2, 3600);
+    is_int((int)pr_cache_sync_ms(d), 20, "a second handle of the file shares the policy");
+    is_int(pr_cache_set_sync(d, 0), 0, "sync_ms 0");
+    is_int((int)pr_cache_sync_ms(c), 0, "... for both handles");
+    is_int(pr_cache_set_sync(c, 1000), 0, "a looser setting afterwards...");
+    is_int((int)pr_cache_sync_ms(c), 0, "... keeps every commit synced");
+    is_int(put_s(d, "c", "3", 3600), 0, "puts work with sync_ms 0");
+    pr_cache_get(c, "c", 1, &e);
+    ok(e.state == PR_CACHE_FRESH && value_is(&e, "3"), "and read back through the other handle");
+    pr_cache_close(d);
+    pr_cache_close(c);
+
+    /* Close syncs and lets go: the file reopens with everything in it. */
+    c = open_fake("sync.mdb", 2, 3600);
+    int good = 0;
+    for (const char *const *k = (const char *const[]){ "a", "b", "c", NULL }; *k; k++) {
+        pr_cache_get(c, *k, 1, &e);
+        good += e.state == PR_CACHE_FRESH;
+    }
+    is_int(good, 3, "reopened: the three entries");
+    is_int((int)pr_cache_sync_ms(c), PR_CACHE_DEFAULT_SYNC_MS, "a new open starts at the default");
+    pr_cache_close(c);
+}
+
 int main(void)
 {
     /* Real LMDB files, on tmpfs when there is one: these tests make ~10000
@@ -392,6 +459,7 @@ int main(void)
     test_eviction();
     test_purge();
     test_reopen_and_share();
+    test_sync();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
