@@ -61,8 +61,8 @@ struct pr_l_http_servers {
     pr_http_server_t *s;
     binding_t *bindings;   /* newest first: the first answers */
     unsigned held;         /* requests whose handler task is alive */
-    struct sockaddr_storage asked;
-    unsigned asked_len;
+    struct sockaddr_storage asked, bound;   /* as given; as bound (port 0 -> the real one) */
+    unsigned asked_len, bound_len;
 };
 typedef struct pr_l_http_servers lserver_t;
 
@@ -619,7 +619,7 @@ static double num_opt(lua_State *L, int cfg, const char *key, double lo, double 
 static int l_serve(lua_State *L)
 {
     static const char *const fields[] = { "listen", "max_body", "max_connections", "timeout_ms",
-                                          "client_timeout_s", NULL };
+                                          "client_timeout_s", "stall_ms", "health_hold_s", NULL };
     pr_app_env_t *env = pr_app_env_of(L);
     pr_http_server_opts_t o;
     struct sockaddr_storage ss;
@@ -646,7 +646,8 @@ static int l_serve(lua_State *L)
                 known |= !strcmp(lua_tostring(L, -2), fields[i]);
         if (!known)
             return luaL_error(L, "perch.http.serve: unknown field '%s' (known: listen, max_body, "
-                                 "max_connections, timeout_ms, client_timeout_s)",
+                                 "max_connections, timeout_ms, client_timeout_s, stall_ms, "
+                                 "health_hold_s)",
                               luaL_tolstring(L, -2, NULL));
         lua_pop(L, 1);
     }
@@ -682,13 +683,17 @@ static int l_serve(lua_State *L)
     o.limits.client_timeout_s = (unsigned)num_opt(L, cfg, "client_timeout_s", 1, 3600,
                                                   PR_HTTP_DEFAULT_CLIENT_S);
     double timeout_ms = num_opt(L, cfg, "timeout_ms", 1, 86400000, DEFAULT_TIMEOUT_MS);
+    /* The watchdog's: taken when the server starts (it outlives versions). */
+    o.stall_s = num_opt(L, cfg, "stall_ms", 10, 3600000, o.stall_s * 1000) / 1000;
+    o.hold_s = num_opt(L, cfg, "health_hold_s", 0, 86400, o.hold_s);
 
     /* The process may serve this address already (a previous version).
      * Port 0 asks for a new port each time.  (sin_port and sin6_port sit
      * at the same place.) */
     for (ls = env->http_servers; ls; ls = ls->next) {
-        if (ls->asked_len == sslen && !memcmp(&ls->asked, &ss, sslen) &&
-            ((struct sockaddr_in *)&ss)->sin_port != 0)
+        if (((struct sockaddr_in *)&ss)->sin_port != 0 &&
+            ((ls->asked_len == sslen && !memcmp(&ls->asked, &ss, sslen)) ||
+             (ls->bound_len == sslen && !memcmp(&ls->bound, &ss, sslen))))
             break;
     }
     if (ls) {
@@ -729,6 +734,7 @@ static int l_serve(lua_State *L)
         ls->env = env;
         ls->asked = ss;
         ls->asked_len = sslen;
+        pr_http_parse_listen(pr_http_server_address(ls->s), &ls->bound, &ls->bound_len);
         ls->next = env->http_servers;
         env->http_servers = ls;
         pr_log_info("http: serving on %s", pr_http_server_address(ls->s));

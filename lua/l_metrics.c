@@ -126,8 +126,12 @@ static void label_values(lua_State *L, lmetric_t *lm, int idx, const char **valu
                 if (!n)
                     luaL_addstring(&b, "none");
                 luaL_pushresult(&b);
-                luaL_error(L, "%s: unknown label '%s' (its labels: %s)", lm->name,
-                           luaL_tolstring(L, -2, NULL), lua_tostring(L, -2));
+                luaL_where(L, 1);
+                lua_pushfstring(L, "%s: unknown label '", lm->name);
+                luaL_tolstring(L, -4, NULL);
+                lua_pushfstring(L, "' (its labels: %s)", lua_tostring(L, -4));
+                lua_concat(L, 4);
+                lua_error(L);
             }
         }
     }
@@ -249,6 +253,7 @@ static int define(lua_State *L, int type)
     size_t nlen = strlen(name);
     int ud;
 
+    lua_settop(L, lidx);  /* the handle goes above every argument */
     if (!pr_metrics_valid_name(name, 0))
         return luaL_error(L, "perch.metrics.%s: '%s' is not a valid metric name "
                              "([a-zA-Z_:][a-zA-Z0-9_:]*)", fn, name);
@@ -278,6 +283,9 @@ static int define(lua_State *L, int type)
                                   name, i + 1);
             lm->buckets[i] = lua_tonumber(L, -1);
             lua_pop(L, 1);
+            if (!isfinite(lm->buckets[i]) || (i > 0 && lm->buckets[i] <= lm->buckets[i - 1]))
+                return luaL_error(L, "perch.metrics.histogram: %s: bucket bounds must be "
+                                     "finite and strictly increasing", name);
         }
     }
     if (!lua_isnoneornil(L, lidx)) {
