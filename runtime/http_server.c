@@ -590,7 +590,9 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *mc, const cha
         take_body(r, upload_data, *upload_data_size);
         *upload_data_size = 0;
         /* A body that goes on well past the cap is not worth reading. */
-        return r->dropped > s->lim.max_body ? MHD_NO : MHD_YES;
+        return r->len + r->dropped > s->lim.max_body + (s->lim.max_body > 65536
+                                                        ? s->lim.max_body : 65536)
+                   ? MHD_NO : MHD_YES;
     }
     if (r->dropped) {
         char msg[96];
@@ -824,6 +826,7 @@ int pr_http_server_create(pr_http_server_t **out, pr_loop_t *loop,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)MHD_BACKSTOP,
         MHD_OPTION_CONNECTION_TIMEOUT, s->lim.client_timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
+        MHD_OPTION_STRICT_FOR_CLIENT, 1,   /* RFC 9112: HTTP/1.1 needs Host, ... */
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,

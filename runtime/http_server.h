@@ -12,7 +12,7 @@
  *   - max_body: a body larger than this gets 413 (at once when the
  *     Content-Length says so; a chunked body that grows past it is read to
  *     its end into no memory and then refused, or the connection is closed
- *     once it runs another max_body over);
+ *     once it runs another max_body (at least 64 KiB) over);
  *   - max_connections: further connections are accepted and closed at once
  *     (counted);
  *   - client_timeout_s: a client must send a whole request (headers and
