@@ -46,7 +46,7 @@ typedef struct route {
     struct route *next;
     char method[16];
     char *path;            /* "/hello"; a route given as "/static/" + "*" is a prefix */
-    size_t plen;
+    size_t plen;           /* what to compare: without the '*' */
     int prefix;
     int ref;               /* the handler, in the binding's state */
     char where[96];        /* where it was defined */
@@ -136,18 +136,20 @@ static int on_route(void *ud, pr_http_req_t *req, char *allow, size_t allowlen)
     const char *path = pr_http_req_path(req);
     int known;
     size_t n = 0;
+    route_t *r;
 
     if (!b)
         return 503;
-    if (find_route(b, pr_http_req_method(req), path, &known)) {
-        route_t *r = find_route(b, pr_http_req_method(req), path, &known);
+    r = find_route(b, pr_http_req_method(req), path, &known);
+
+    if (r) {
         pr_http_req_set_route(req, r->path);
         return 0;
     }
     if (!known)
         return 404;
     allow[0] = '\0';
-    for (route_t *r = b->routes; r; r = r->next) {
+    for (r = b->routes; r; r = r->next) {
         if ((r->prefix ? strncmp(path, r->path, r->plen) : strcmp(path, r->path)) ||
             strstr(allow, r->method))
             continue;
@@ -535,9 +537,7 @@ static int s_route(lua_State *L)
     }
     strcpy(r->method, method);
     r->prefix = path[plen - 1] == '*';
-    r->plen = r->prefix ? plen - 1 : plen;
-    if (r->prefix)
-        r->path[plen - 1] = '\0';
+    r->plen = r->prefix ? plen - 1 : plen;   /* the path keeps its '*': the route label */
     lua_pushvalue(L, 4);
     lua_getinfo(L, ">S", &ar);
     snprintf(r->where, sizeof r->where, "%s:%d", ar.short_src, ar.linedefined);

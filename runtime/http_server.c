@@ -36,7 +36,7 @@
 
 #include <microhttpd.h>
 
-#define CONN_MEMORY (64u << 10)   /* per connection: request line + headers */
+#define CONN_MEMORY (16u << 10)   /* per connection: request line + headers (zeroed per request) */
 #define MHD_BACKSTOP (PR_HTTP_MAX_CONNECTIONS + 64)
 
 static const double latency_buckets[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
