@@ -22,6 +22,7 @@
 #include "app.h"
 #include "error.h"
 #include "http_client.h"
+#include "http_server.h"
 #include "l_task.h"
 #include "metrics.h"
 
@@ -229,18 +230,6 @@ static int request_k(lua_State *L, int status, lua_KContext ctx)
     return n;
 }
 
-static int is_token(const char *s)
-{
-    static const char extra[] = "!#$%&'*+-.^_`|~";
-    if (!*s)
-        return 0;
-    for (; *s; s++)
-        if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-              strchr(extra, *s)))
-            return 0;
-    return 1;
-}
-
 /* Collect headers = { name = value } into "Name: value" lines anchored in a
  * table left on the stack; lines[] gets pointers into it. */
 static const char **header_lines(lua_State *L, int idx)
@@ -253,7 +242,7 @@ static const char **header_lines(lua_State *L, int idx)
     while (lua_next(L, idx)) {
         const char *name, *value;
         size_t vlen;
-        if (lua_type(L, -2) != LUA_TSTRING || !is_token(lua_tostring(L, -2)))
+        if (lua_type(L, -2) != LUA_TSTRING || !pr_http_is_token(lua_tostring(L, -2)))
             luaL_error(L, "perch.http.request: header names must be tokens (letters, "
                           "digits, -), got '%s'", luaL_tolstring(L, -2, NULL));
         name = lua_tostring(L, -2);

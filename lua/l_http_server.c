@@ -221,18 +221,6 @@ static int bad_response(lua_State *L, hctx_t *c, const char *fmt, const char *ar
     return lua_error(L);
 }
 
-static int is_token(const char *s)
-{
-    static const char extra[] = "!#$%&'*+-.^_`|~";
-    if (!*s)
-        return 0;
-    for (; *s; s++)
-        if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-              strchr(extra, *s)))
-            return 0;
-    return 1;
-}
-
 /* Check the handler's headers table at idx; count pairs and bytes. */
 static void check_headers(lua_State *L, hctx_t *c, int idx, size_t *n, size_t *bytes,
                           int *has_type)
@@ -241,7 +229,7 @@ static void check_headers(lua_State *L, hctx_t *c, int idx, size_t *n, size_t *b
     while (lua_next(L, idx)) {
         const char *name, *value;
         size_t nlen, vlen;
-        if (lua_type(L, -2) != LUA_TSTRING || !is_token(lua_tostring(L, -2)))
+        if (lua_type(L, -2) != LUA_TSTRING || !pr_http_is_token(lua_tostring(L, -2)))
             bad_response(L, c, "header names must be tokens, got '%s'",
                          luaL_tolstring(L, -2, NULL));
         name = lua_tolstring(L, -2, &nlen);
@@ -463,11 +451,12 @@ static void on_dispatch(void *ud, pr_http_req_t *req)
 static void binding_close(binding_t *b)
 {
     lserver_t *ls = b->ls;
-    lua_State *L = pr_host_lua(b->h);
+    lua_State *L;
     binding_t **p;
 
     if (!ls)
         return;
+    L = pr_host_lua(b->h);
     for (p = &ls->bindings; *p; p = &(*p)->next) {
         if (*p == b) {
             *p = b->next;

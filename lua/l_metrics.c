@@ -189,37 +189,23 @@ static int m_inc(lua_State *L)
     return 0;
 }
 
-/* gauge:set(v[, labels]) */
-static int m_set(lua_State *L)
+/* obj:METHOD(v[, labels]) for set, add (gauges) and observe (histograms). */
+static int update(lua_State *L, int type, const char *method,
+                  int (*fn)(pr_metric_t *, const char *const *, double))
 {
-    lmetric_t *lm = check_metric(L, PR_METRIC_GAUGE, "set");
+    lmetric_t *lm = check_metric(L, type, method);
     const char *values[PR_METRICS_MAX_LABELS];
     double v = check_value(L, 2, lm);
     label_values(L, lm, lua_isnoneornil(L, 3) ? 0 : 3, values);
-    check_rc(L, lm, pr_metric_set(lm->f, values, v));
+    check_rc(L, lm, fn(lm->f, values, v));
     return 0;
 }
 
-/* gauge:add(v[, labels]) */
-static int m_add(lua_State *L)
-{
-    lmetric_t *lm = check_metric(L, PR_METRIC_GAUGE, "add");
-    const char *values[PR_METRICS_MAX_LABELS];
-    double v = check_value(L, 2, lm);
-    label_values(L, lm, lua_isnoneornil(L, 3) ? 0 : 3, values);
-    check_rc(L, lm, pr_metric_add(lm->f, values, v));
-    return 0;
-}
-
-/* histogram:observe(v[, labels]) */
+static int m_set(lua_State *L) { return update(L, PR_METRIC_GAUGE, "set", pr_metric_set); }
+static int m_add(lua_State *L) { return update(L, PR_METRIC_GAUGE, "add", pr_metric_add); }
 static int m_observe(lua_State *L)
 {
-    lmetric_t *lm = check_metric(L, PR_METRIC_HISTOGRAM, "observe");
-    const char *values[PR_METRICS_MAX_LABELS];
-    double v = check_value(L, 2, lm);
-    label_values(L, lm, lua_isnoneornil(L, 3) ? 0 : 3, values);
-    check_rc(L, lm, pr_metric_observe(lm->f, values, v));
-    return 0;
+    return update(L, PR_METRIC_HISTOGRAM, "observe", pr_metric_observe);
 }
 
 /* counter or gauge:get([labels]): the current value (tests, the REPL). */

@@ -102,6 +102,18 @@ void pr_http_server_opts_default(pr_http_server_opts_t *o)
     o->hold_s = 10.0;
 }
 
+int pr_http_is_token(const char *s)
+{
+    static const char extra[] = "!#$%&'*+-.^_`|~";
+    if (!*s)
+        return 0;
+    for (; *s; s++)
+        if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+              strchr(extra, *s)))
+            return 0;
+    return 1;
+}
+
 int pr_http_parse_listen(const char *s, struct sockaddr_storage *ss, unsigned *sslen)
 {
     char host[64];

@@ -81,6 +81,9 @@ typedef struct pr_http_server_opts {
 
 void pr_http_server_opts_default(pr_http_server_opts_t *o);
 
+/* 1 if s is an HTTP token (RFC 9110 5.6.2: a header name, a method). */
+int pr_http_is_token(const char *s);
+
 /* Parse "ADDR:PORT": an IPv4 literal, "localhost" (127.0.0.1), "[IPv6]",
  * port 0..65535 (0: any free one).  Returns 0 or PR_EINVAL. */
 int pr_http_parse_listen(const char *s, struct sockaddr_storage *ss, unsigned *sslen);

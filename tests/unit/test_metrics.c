@@ -54,7 +54,7 @@ int main(void)
     const char *const route_l[] = { "route", "status" };
     int rc;
 
-    plan(44);
+    plan(43);
 
     ok(pr_metrics_create(&m) == 0, "create");
     ok(pr_metrics_family(m, PR_METRIC_COUNTER, "t_requests_total", "Requests\nby \\route", 2,
