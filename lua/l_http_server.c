@@ -221,6 +221,14 @@ static int bad_response(lua_State *L, hctx_t *c, const char *fmt, const char *ar
     return lua_error(L);
 }
 
+/* Headers that describe the connection or the framing, which the server
+ * sets: a handler passing an upstream's headers on has them dropped. */
+static int servers_header(const char *name)
+{
+    return !strcasecmp(name, "content-length") || !strcasecmp(name, "transfer-encoding") ||
+           !strcasecmp(name, "connection") || !strcasecmp(name, "keep-alive");
+}
+
 /* Check the handler's headers table at idx; count pairs and bytes. */
 static void check_headers(lua_State *L, hctx_t *c, int idx, size_t *n, size_t *bytes,
                           int *has_type)
@@ -242,9 +250,8 @@ static void check_headers(lua_State *L, hctx_t *c, int idx, size_t *n, size_t *b
         lua_pop(L, 2);
         if (!strcasecmp(name, "content-type"))
             *has_type = 1;
-        if (!strcasecmp(name, "content-length") || !strcasecmp(name, "transfer-encoding") ||
-            !strcasecmp(name, "connection"))
-            bad_response(L, c, "header '%s' is the server's to set", name);
+        if (servers_header(name))
+            continue;
         (*n)++;
         *bytes += nlen + vlen + 2;
     }
@@ -311,6 +318,10 @@ static int handler_k(lua_State *L, int status, lua_KContext kctx)
         while (lua_next(L, hidx)) {
             size_t nlen, vlen;
             const char *name = lua_tolstring(L, -2, &nlen), *value;
+            if (servers_header(name)) {
+                lua_pop(L, 1);
+                continue;
+            }
             lua_pushvalue(L, -1);
             value = lua_tolstring(L, -1, &vlen);
             h[n++] = memcpy(p, name, nlen + 1);

@@ -4,7 +4,7 @@
 local t = require "perch.test"
 local perch = require "perch"
 
-t.plan(45)
+t.plan(46)
 
 -- Misuse raises, naming the problem.
 t.raises(function() perch.http.serve{ lisen = "x" } end, "unknown field 'lisen'",
@@ -30,7 +30,8 @@ t.raises(function() perch.http.serve{ listen = addr } end, "this app already ser
 local seen
 srv:route("GET", "/hello", function(req) seen = req; return { body = "hello" } end)
 srv:route("POST", "/echo", function(req)
-  return { status = 201, headers = { ["x-len"] = #req.body, ["content-type"] = "application/octet-stream" },
+  return { status = 201, headers = { ["x-len"] = #req.body, ["content-type"] = "application/octet-stream",
+                                     ["Content-Length"] = "999", connection = "close" },
            body = req.body }
 end)
 srv:route("GET", "/wait", function(req)
@@ -68,6 +69,7 @@ perch.spawn(function()
   t.is(r and r.status, 201, "POST /echo: the handler's status")
   t.is(r and r.body, bin, "... a binary body both ways")
   t.is(r and r.headers["x-len"], "5", "... a number header value")
+  t.is(r and r.headers["content-length"], "5", "... framing headers are the server's")
 
   r = get("/wait?x")
   t.is(r and r.body, "waited x", "a handler that sleeps answers when it is done")
