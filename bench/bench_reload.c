@@ -141,7 +141,7 @@ int main(void)
 {
     struct bench b;
     char dir[64];
-    pr_app_env_t env = { NULL, NULL, 0, NULL, NULL };
+    pr_app_env_t env = { NULL, NULL, 0, NULL, NULL, NULL, NULL };
     pr_reload_opts_t o;
     pr_reload_stats_t st;
     lua_State *L;

@@ -5,7 +5,9 @@
 #include "device.h"
 #include "error.h"
 #include "log.h"
+#include "metrics.h"
 #include "perch.h"
+#include "reload.h"
 #include "source.h"
 
 #include <errno.h>
@@ -22,6 +24,8 @@ struct pr_app {
     pr_app_env_t own_env;   /* for pr_app_create(), which takes no env */
     pr_source_t *own_src;   /* when the caller gave no source */
     pr_device_t *own_device;  /* pr_app_create() only: env->device */
+    pr_metrics_t *own_metrics;  /* pr_app_create() only: env->metrics */
+    pr_metrics_collector_t collector;
 };
 
 /* Registry key of the app's env (a light userdata). */
@@ -247,6 +251,43 @@ pr_app_env_t *pr_app_env_of(lua_State *L)
     return env;
 }
 
+/* /metrics: this version's Lua host, and the process's reloader and
+ * device as this version sees them. */
+static void collect(pr_metrics_out_t *o, void *ud)
+{
+    pr_app_t *app = ud;
+    pr_host_stats_t hs;
+
+    pr_host_stats(app->host, &hs);
+#define C(name, help, v) pr_metrics_emit(o, PR_METRIC_COUNTER, name, help, 0, NULL, (double)(v))
+#define G(name, help, v) pr_metrics_emit(o, PR_METRIC_GAUGE, name, help, 0, NULL, (double)(v))
+    G("perch_lua_memory_bytes", "Memory of the running version's Lua state", hs.mem_used);
+    G("perch_lua_memory_peak_bytes", "Its peak", hs.mem_peak);
+    C("perch_lua_calls_total", "Calls from C into Lua (this version)", hs.calls);
+    C("perch_lua_errors_total", "Calls into Lua that failed (this version)", hs.errors);
+    C("perch_lua_budget_aborts_total", "... of which ran out of instructions", hs.budget_aborts);
+    C("perch_lua_memory_errors_total", "... of which hit the memory ceiling", hs.mem_errors);
+    C("perch_lua_callbacks_disabled_total", "Callbacks disabled after repeated failures",
+      hs.disabled);
+    if (app->env->reloader) {
+        pr_reload_stats_t rs;
+        pr_reloader_stats(app->env->reloader, &rs);
+        C("perch_reload_attempts_total", "Reloads tried to the end", rs.attempts);
+        C("perch_reload_ok_total", "Reloads that swapped in a new version", rs.ok);
+        C("perch_reload_failed_total", "Reloads that kept the old version", rs.failed);
+        C("perch_reload_rolled_back_total", "Automatic returns to the previous version",
+          rs.rolled_back);
+        C("perch_reload_unchanged_total", "File events that changed nothing", rs.unchanged);
+        G("perch_app_version", "Versions started: 1 at start, +1 per swap", rs.version);
+        G("perch_reload_last_duration_seconds", "Build, check and swap of the last reload",
+          rs.last_ms / 1000);
+    }
+#undef C
+#undef G
+    if (app->env->device)
+        pr_device_collect(app->env->device, o);
+}
+
 /* Build app (allocated, zeroed but for env) and run its main chunk. */
 static int create(pr_app_t *app, const char *path, pr_source_t *src, char *err,
                   size_t errlen)
@@ -283,6 +324,7 @@ static int create(pr_app_t *app, const char *path, pr_source_t *src, char *err,
         pr_log_error("%s", err);
         return rc;
     }
+    pr_metrics_collector_add(app->env->metrics, &app->collector, collect, app);
     text = pr_source_chunk(main_file, &len);
     if ((rc = pr_host_dobuffer(app->host, text, len, path)) < 0)
         goto err;
@@ -304,13 +346,18 @@ int pr_app_create(pr_app_t **out, pr_loop_t *loop, const char *path,
         return PR_ENOMEM;
     /* No env from the caller: the app carries one (the sets are read
      * during creation only). */
-    app->own_env = (pr_app_env_t){ loop, sets, nsets, NULL, NULL };
+    app->own_env = (pr_app_env_t){ loop, sets, nsets, NULL, NULL, NULL, NULL };
     app->env = &app->own_env;
     if ((rc = device_open(&app->own_device, loop, sets, nsets)) < 0) {
         free(app);
         return rc;
     }
     app->own_env.device = app->own_device;
+    if ((rc = pr_metrics_create(&app->own_metrics)) < 0) {
+        pr_app_destroy(app);
+        return rc;
+    }
+    app->own_env.metrics = app->own_metrics;
     if ((rc = create(app, path, NULL, err, sizeof err)) < 0) {
         pr_app_destroy(app);
         return rc;
@@ -350,10 +397,12 @@ void pr_app_destroy(pr_app_t *app)
 {
     if (!app)
         return;
+    pr_metrics_collector_remove(&app->collector);
     /* The host first: it closes the script's sensor subscriptions. */
     pr_host_destroy(app->host);
     pr_source_destroy(app->own_src);
     pr_device_destroy(app->own_device);
+    pr_metrics_destroy(app->own_metrics);
     free(app);
 }
 

@@ -13,6 +13,8 @@ typedef struct pr_app pr_app_t;
 struct pr_reloader;
 struct pr_source;
 struct pr_device;
+struct pr_metrics;
+struct pr_l_http_servers;
 
 /* What an app version gets from the process, as opposed to what it builds
  * itself: the loop, the --set values, and the process-level services that
@@ -27,6 +29,9 @@ typedef struct pr_app_env {
     int nsets;
     struct pr_reloader *reloader;  /* set by pr_reloader_create; else NULL */
     struct pr_device *device;      /* sensors, actuators, safety floor; or NULL */
+    struct pr_metrics *metrics;    /* the process's metrics registry; or NULL */
+    struct pr_l_http_servers *http_servers;  /* listening HTTP servers (l_http_server.c);
+                                                start NULL, empty when every app is gone */
 } pr_app_env_t;
 
 /* Split "key=value" into host options and the perch.config table.  Keys of

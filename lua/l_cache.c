@@ -10,8 +10,10 @@
  * where code is a name: "MDB_INVALID", "ETOOBIG", "ENOENT". */
 #include "perch.h"
 
+#include "app.h"
 #include "cache.h"
 #include "error.h"
+#include "metrics.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -26,6 +28,7 @@ typedef struct lcache {
     pr_res_t res;              /* first: the host's resource list links this */
     pr_cache_t *c;             /* NULL once closed */
     pr_host_t *h;
+    pr_metrics_collector_t collector;   /* its stats on /metrics */
 } lcache_t;
 
 static lcache_t *check_cache(lua_State *L, int idx)
@@ -41,6 +44,7 @@ static void cache_close(lcache_t *lc)
     if (!lc->c)
         return;
     pr_host_disown(lc->h, &lc->res);
+    pr_metrics_collector_remove(&lc->collector);
     pr_cache_close(lc->c);
     lc->c = NULL;
 }
@@ -48,6 +52,36 @@ static void cache_close(lcache_t *lc)
 static void res_close(pr_res_t *r)
 {
     cache_close((lcache_t *)r);
+}
+
+/* /metrics: one set of series per file (labelled with its path; two
+ * handles of one file report the same figures, and the exposition keeps
+ * one). */
+static void collect(pr_metrics_out_t *o, void *ud)
+{
+    lcache_t *lc = ud;
+    pr_cache_stats_t st;
+    const char *l[] = { "cache", pr_cache_path(lc->c) };
+
+    if (pr_cache_stats(lc->c, &st) < 0)
+        return;
+#define C(name, help, v) pr_metrics_emit(o, PR_METRIC_COUNTER, name, help, 1, l, (double)(v))
+#define G(name, help, v) pr_metrics_emit(o, PR_METRIC_GAUGE, name, help, 1, l, (double)(v))
+    G("perch_cache_entries", "Entries in the cache file", st.entries);
+    G("perch_cache_bytes", "Keys, values and metadata of those entries", st.bytes);
+    G("perch_cache_map_bytes", "The map size: the cap", st.map_bytes);
+    G("perch_cache_used_bytes", "Pages in use", st.used_bytes);
+    C("perch_cache_hits_total", "Fresh gets", st.hits);
+    C("perch_cache_misses_total", "Gets that found nothing", st.misses);
+    C("perch_cache_stale_total", "Gets served stale", st.stale);
+    C("perch_cache_refreshes_total", "Stale gets told to refresh", st.refreshes);
+    C("perch_cache_puts_total", "Puts", st.puts);
+    C("perch_cache_deletes_total", "Deletes", st.dels);
+    C("perch_cache_evictions_total", "Entries dropped for room before expiry", st.evictions);
+    C("perch_cache_purged_total", "Entries dropped after their stale deadline", st.purged);
+    C("perch_cache_full_retries_total", "Puts retried after the map filled", st.full_retries);
+#undef C
+#undef G
 }
 
 static int fail(lua_State *L, const char *what, int rc)
@@ -155,6 +189,7 @@ static int l_open(lua_State *L)
     lc->c = NULL;
     lc->h = h;
     lc->res.close = res_close;
+    memset(&lc->collector, 0, sizeof lc->collector);
     luaL_setmetatable(L, CACHE_MT);
     if ((rc = pr_cache_open(&c, path, (size_t)max_mb, ttl)) < 0)
         return fail(L, path, rc);
@@ -167,6 +202,10 @@ static int l_open(lua_State *L)
     }
     lc->c = c;
     pr_host_own(h, &lc->res);
+    {
+        pr_app_env_t *env = pr_app_env_of(L);
+        pr_metrics_collector_add(env ? env->metrics : NULL, &lc->collector, collect, lc);
+    }
     return 1;
 }
 

@@ -19,9 +19,12 @@
  * the task frees it. */
 #include "perch.h"
 
+#include "app.h"
 #include "error.h"
 #include "http_client.h"
+#include "http_server.h"
 #include "l_task.h"
+#include "metrics.h"
 
 #include <math.h>
 #include <string.h>
@@ -34,6 +37,7 @@ typedef struct lclient {
     pr_res_t res;            /* first: the host's resource list links this */
     pr_http_client_t *c;     /* NULL once closed */
     pr_host_t *h;
+    pr_metrics_collector_t collector;   /* its stats on /metrics */
 } lclient_t;
 
 static void client_close(lclient_t *lc)
@@ -41,6 +45,7 @@ static void client_close(lclient_t *lc)
     if (!lc->c)
         return;
     pr_host_disown(lc->h, &lc->res);
+    pr_metrics_collector_remove(&lc->collector);
     pr_http_client_destroy(lc->c);
     lc->c = NULL;
 }
@@ -95,6 +100,30 @@ static void read_opts(lua_State *L, pr_http_client_opts_t *o)
 
 static const char CLIENT_KEY[] = "perch.http.client";
 
+static void collect(pr_metrics_out_t *o, void *ud)
+{
+    lclient_t *lc = ud;
+    pr_http_client_stats_t st;
+
+    pr_http_client_stats(lc->c, &st);
+#define C(name, help, v) pr_metrics_emit(o, PR_METRIC_COUNTER, name, help, 0, NULL, (double)(v))
+#define G(name, help, v) pr_metrics_emit(o, PR_METRIC_GAUGE, name, help, 0, NULL, (double)(v))
+    C("perch_http_client_requests_total", "Requests started or queued by perch.http.request",
+      st.requests);
+    C("perch_http_client_ok_total", "... that got a response below 500", st.ok);
+    for (int i = 1; i < PR_HC_NCODES; i++) {
+        const char *l[] = { "code", pr_http_client_code_name((pr_hc_code_t)i) };
+        pr_metrics_emit(o, PR_METRIC_COUNTER, "perch_http_client_errors_total",
+                        "... that failed, by code", 1, l, (double)st.by_code[i]);
+    }
+    G("perch_http_client_in_flight", "Requests on the wire now", st.in_flight);
+    G("perch_http_client_queued", "Requests waiting for a connection slot", st.queued);
+    G("perch_http_client_upstreams", "Upstreams (scheme://host:port) seen", st.upstreams);
+    C("perch_http_client_connections_total", "Connections opened", st.connections);
+#undef C
+#undef G
+}
+
 /* The app's client, or NULL if none was created (create = 0). */
 static pr_http_client_t *get_client(lua_State *L, int create)
 {
@@ -117,12 +146,17 @@ static pr_http_client_t *get_client(lua_State *L, int create)
     lc = lua_newuserdatauv(L, sizeof *lc, 0);
     lc->c = NULL;
     lc->h = pr_host_of(L);
+    memset(&lc->collector, 0, sizeof lc->collector);
     luaL_setmetatable(L, CLIENT_MT);
     rc = pr_http_client_create(&lc->c, pr_host_loop(lc->h), &opts);
     if (rc < 0)
         luaL_error(L, "perch.http: cannot create the HTTP client: %s", pr_strerror(rc));
     lc->res.close = client_res_close;
     pr_host_own(lc->h, &lc->res);
+    {
+        pr_app_env_t *env = pr_app_env_of(L);
+        pr_metrics_collector_add(env ? env->metrics : NULL, &lc->collector, collect, lc);
+    }
     lua_setfield(L, LUA_REGISTRYINDEX, CLIENT_KEY);
     lua_settop(L, top);
     return lc->c;
@@ -196,18 +230,6 @@ static int request_k(lua_State *L, int status, lua_KContext ctx)
     return n;
 }
 
-static int is_token(const char *s)
-{
-    static const char extra[] = "!#$%&'*+-.^_`|~";
-    if (!*s)
-        return 0;
-    for (; *s; s++)
-        if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-              strchr(extra, *s)))
-            return 0;
-    return 1;
-}
-
 /* Collect headers = { name = value } into "Name: value" lines anchored in a
  * table left on the stack; lines[] gets pointers into it. */
 static const char **header_lines(lua_State *L, int idx)
@@ -220,7 +242,7 @@ static const char **header_lines(lua_State *L, int idx)
     while (lua_next(L, idx)) {
         const char *name, *value;
         size_t vlen;
-        if (lua_type(L, -2) != LUA_TSTRING || !is_token(lua_tostring(L, -2)))
+        if (lua_type(L, -2) != LUA_TSTRING || !pr_http_is_token(lua_tostring(L, -2)))
             luaL_error(L, "perch.http.request: header names must be tokens (letters, "
                           "digits, -), got '%s'", luaL_tolstring(L, -2, NULL));
         name = lua_tostring(L, -2);

@@ -103,6 +103,8 @@ int luaopen_perch(lua_State *L)
     pr_l_timer_open(L);
     pr_l_task_open(L);
     pr_l_http_open(L);
+    pr_l_http_server_open(L);
+    pr_l_metrics_open(L);
     pr_l_log_open(L);
     pr_l_buffer_open(L);
     pr_l_npy_open(L);

@@ -54,6 +54,9 @@ struct pr_task {
     pr_task_t *joining;
     pr_task_t *jprev, *jnext;
     pr_task_t *joiners;
+    /* tasks started from C (pr_task_spawn): told once when it ends */
+    pr_task_end_fn end;
+    void *end_ud;
     char where[96];        /* where its function was defined */
 };
 
@@ -122,6 +125,12 @@ static void retire(pr_task_t *t, int state, int wake_joiners)
     if (t->self_ref != LUA_NOREF) {
         luaL_unref(L, LUA_REGISTRYINDEX, t->self_ref);
         t->self_ref = LUA_NOREF;
+    }
+    if (t->end) {
+        pr_task_end_fn end = t->end;
+        t->end = NULL;
+        end(t->end_ud, state == DONE ? PR_TASK_DONE
+                       : state == FAILED ? PR_TASK_FAILED : PR_TASK_CANCELLED);
     }
 }
 
@@ -213,14 +222,16 @@ static void res_close(pr_res_t *r)
     retire(t, CANCELLED, 0);
 }
 
-static int l_spawn(lua_State *L)
+/* Make a task of the function below n - 1 arguments at the top of L's
+ * stack (all n popped) and leave its handle there; it starts at the next
+ * loop turn.  Raises on memory errors. */
+static pr_task_t *spawn(lua_State *L, int n, const char *where)
 {
     pr_host_t *h = pr_host_of(L);
-    int n = lua_gettop(L);
+    int base = lua_gettop(L) - n + 1;
     lua_Debug ar;
     pr_task_t *t;
 
-    luaL_checktype(L, 1, LUA_TFUNCTION);
     t = lua_newuserdatauv(L, sizeof *t, 1);
     memset(t, 0, sizeof *t);
     t->h = h;
@@ -229,27 +240,62 @@ static int l_spawn(lua_State *L)
     luaL_setmetatable(L, TASK_MT);
     t->co = lua_newthread(L);
     lua_setiuservalue(L, -2, 1);
-    for (int i = 1; i <= n; i++)
-        lua_pushvalue(L, i);
-    lua_xmove(L, t->co, n);  /* the function and its arguments */
+    lua_insert(L, base);   /* the handle below the function */
     t->nargs = n - 1;
 
-    lua_pushvalue(L, 1);
-    lua_getinfo(L, ">S", &ar);
-    if (ar.linedefined > 0)
-        snprintf(t->where, sizeof t->where, "%s:%d", ar.short_src, ar.linedefined);
-    else
-        snprintf(t->where, sizeof t->where, "%s", ar.short_src);
+    if (where) {
+        snprintf(t->where, sizeof t->where, "%s", where);
+    } else {
+        lua_pushvalue(L, base + 1);
+        lua_getinfo(L, ">S", &ar);
+        if (ar.linedefined > 0)
+            snprintf(t->where, sizeof t->where, "%s:%d", ar.short_src, ar.linedefined);
+        else
+            snprintf(t->where, sizeof t->where, "%s", ar.short_src);
+    }
+    lua_xmove(L, t->co, n);  /* the function and its arguments */
 
+    lua_pushvalue(L, -1);
+    t->self_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     pr_timer_init(&t->timer, run_slice, t);
-    if (pr_timer_start(pr_host_loop(h), &t->timer, 0, 0) < 0)
-        return luaL_error(L, "perch.spawn: out of memory");
+    if (pr_timer_start(pr_host_loop(h), &t->timer, 0, 0) < 0) {
+        luaL_unref(L, LUA_REGISTRYINDEX, t->self_ref);
+        t->self_ref = LUA_NOREF;
+        luaL_error(L, "perch.spawn: out of memory");
+    }
+    /* Nothing below raises: the task is live from here on. */
     t->state = READY;
     t->res.close = res_close;
     pr_host_own(h, &t->res);
-    lua_pushvalue(L, -1);
-    t->self_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    return t;
+}
+
+static int l_spawn(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    spawn(L, lua_gettop(L), NULL);
     return 1;
+}
+
+pr_task_t *pr_task_spawn(lua_State *L, int nargs, const char *where, pr_task_end_fn end,
+                         void *ud)
+{
+    pr_task_t *t;
+
+    luaL_checkstack(L, 4, "perch.spawn");
+    t = spawn(L, nargs + 1, where);
+    t->end = end;
+    t->end_ud = ud;
+    lua_pop(L, 1);  /* no handle for Lua: the self-reference keeps it */
+    return t;
+}
+
+void pr_task_start(pr_task_t *t)
+{
+    if (t->state != READY || t->started || pr_host_running(t->h))
+        return;
+    pr_timer_stop(&t->timer);
+    run_slice(&t->timer, t);
 }
 
 static int sleep_k(lua_State *L, int status, lua_KContext ctx)
@@ -345,6 +391,30 @@ static int cancel(lua_State *L, pr_task_t *t)
     }
     lua_settop(t->co, 0);
     return 1;
+}
+
+static int cancel_protected(lua_State *L)
+{
+    cancel(L, lua_touserdata(L, 1));
+    return 0;
+}
+
+void pr_task_cancel(pr_task_t *t)
+{
+    lua_State *L;
+
+    if (!alive(t) || t->state == RUNNING || pr_host_running(t->h))
+        return;
+    L = pr_host_lua(t->h);
+    if (!lua_checkstack(L, 2)) {
+        retire(t, CANCELLED, 1);
+        return;
+    }
+    lua_pushcfunction(L, cancel_protected);
+    lua_pushlightuserdata(L, t);
+    /* Closing its variables runs Lua: through the host, like any call. */
+    if (pr_host_pcall(t->h, 1, 0, "cancelling task", t->where) < 0 && alive(t))
+        retire(t, CANCELLED, 1);
 }
 
 static int t_cancel(lua_State *L)

@@ -38,4 +38,32 @@ void pr_task_wake(pr_task_t *t);
  * Returns the ud given to pr_task_wait(). */
 void *pr_task_unwait(pr_task_t *t);
 
+/* ------------------------------------------------ tasks started from C
+ *
+ * A binding that runs Lua on behalf of something outside (the HTTP server
+ * runs each request's handler as a task) starts the task itself and learns
+ * how it ended. */
+enum { PR_TASK_DONE, PR_TASK_FAILED, PR_TASK_CANCELLED };
+/* Called once when the task ends: PR_TASK_DONE (its function returned),
+ * PR_TASK_FAILED (it raised; the host logged it) or PR_TASK_CANCELLED
+ * (pr_task_cancel, or its app torn down).  Runs from C with no Lua call
+ * possible: it must not touch the Lua state. */
+typedef void (*pr_task_end_fn)(void *ud, int how);
+
+/* Start a task like perch.spawn(f, ...): the function and its nargs
+ * arguments are on top of L's stack (popped).  No handle is left for Lua;
+ * the task runs to its end all the same.  where names it in logs (NULL:
+ * where f was defined).  It starts at the next loop turn, or at
+ * pr_task_start().  Raises on memory errors: call it protected. */
+pr_task_t *pr_task_spawn(lua_State *L, int nargs, const char *where, pr_task_end_fn end,
+                         void *ud);
+/* Run a task's first slice now rather than at the next loop turn, from a
+ * loop callback outside any call into its host's Lua (else nothing
+ * happens).  The end hook may run before this returns. */
+void pr_task_start(pr_task_t *t);
+/* Cancel as t:cancel() does (its wait is released, its to-be-closed
+ * variables close through the host, its end hook runs), from a loop
+ * callback outside any call into the host's Lua (else nothing happens). */
+void pr_task_cancel(pr_task_t *t);
+
 #endif

@@ -23,6 +23,9 @@ int luaopen_perch(lua_State *L);
 void pr_l_timer_open(lua_State *L);
 void pr_l_task_open(lua_State *L);
 void pr_l_http_open(lua_State *L);
+/* perch.http.serve, into the perch.http table l_http.c made. */
+void pr_l_http_server_open(lua_State *L);
+void pr_l_metrics_open(lua_State *L);
 void pr_l_log_open(lua_State *L);
 void pr_l_kernels_open(lua_State *L);
 void pr_l_buffer_open(lua_State *L);

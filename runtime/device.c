@@ -159,3 +159,55 @@ void pr_device_destroy(pr_device_t *d)
 pr_sampler_t *pr_device_sampler(pr_device_t *d) { return d->sampler; }
 pr_actuators_t *pr_device_actuators(pr_device_t *d) { return d->act; }
 pr_safety_t *pr_device_safety(pr_device_t *d) { return d->safety; }
+
+/* ----------------------------------------------------------- metrics -- */
+
+void pr_device_collect(pr_device_t *d, pr_metrics_out_t *o)
+{
+    pr_safety_state_t ss;
+
+    for (int id = 0; id < PR_ACT_COUNT; id++) {
+        pr_act_state_t st;
+        pr_actuators_state(d->act, id, &st);
+        if (st.type == PR_ACT_STRING) {
+            /* A governor is a name: an info-style gauge, 1 with it in labels. */
+            const char *l[] = { "actuator", st.name, "requested",
+                                st.requested.set ? st.requested.str : "",
+                                "effective", st.effective.set ? st.effective.str : "" };
+            pr_metrics_emit(o, PR_METRIC_GAUGE, "perch_actuator_info",
+                            "Actuators whose value is a name (the CPU governor)", 3, l, 1);
+        } else {
+            const char *l[] = { "actuator", st.name };
+            if (st.requested.set)
+                pr_metrics_emit(o, PR_METRIC_GAUGE, "perch_actuator_requested",
+                                "What the policies asked for (booleans as 0/1)", 1, l,
+                                st.requested.num);
+            if (st.effective.set)
+                pr_metrics_emit(o, PR_METRIC_GAUGE, "perch_actuator_effective",
+                                "What is in effect, after the safety floor", 1, l,
+                                st.effective.num);
+        }
+        {
+            const char *l[] = { "actuator", st.name };
+            pr_metrics_emit(o, PR_METRIC_GAUGE, "perch_actuator_clamped",
+                            "1 while the safety floor lowers the request", 1, l, st.clamped);
+            pr_metrics_emit(o, PR_METRIC_COUNTER, "perch_actuator_changes_total",
+                            "Changes of the effective value", 1, l, (double)st.changes);
+            pr_metrics_emit(o, PR_METRIC_COUNTER, "perch_actuator_writes_total",
+                            "sysfs writes done", 1, l, (double)st.writes);
+            pr_metrics_emit(o, PR_METRIC_COUNTER, "perch_actuator_write_failures_total",
+                            "sysfs writes that failed", 1, l, (double)st.failures);
+        }
+    }
+    pr_safety_state(d->safety, &ss);
+    pr_metrics_emit(o, PR_METRIC_GAUGE, "perch_safety_engaged",
+                    "1 while the thermal safety floor is engaged", 0, NULL, ss.engaged);
+    pr_metrics_emit(o, PR_METRIC_COUNTER, "perch_safety_engagements_total",
+                    "Times the safety floor engaged", 0, NULL, (double)ss.engagements);
+    if (ss.known) {
+        pr_metrics_emit(o, PR_METRIC_GAUGE, "perch_safety_temperature_celsius",
+                        "Temperature of the zone the floor watches", 0, NULL, ss.temp_c);
+        pr_metrics_emit(o, PR_METRIC_GAUGE, "perch_safety_critical_celsius",
+                        "Its critical temperature", 0, NULL, ss.crit_c);
+    }
+}

@@ -24,6 +24,7 @@
 
 #include "actuators.h"
 #include "loop.h"
+#include "metrics.h"
 #include "safety.h"
 #include "sampler.h"
 
@@ -55,5 +56,9 @@ void pr_device_destroy(pr_device_t *d);
 pr_actuators_t *pr_device_actuators(pr_device_t *d);
 pr_safety_t *pr_device_safety(pr_device_t *d);
 pr_sampler_t *pr_device_sampler(pr_device_t *d);
+
+/* Emit the actuators' requested and effective values and the safety
+ * floor's state into an exposition (a metrics collector calls it). */
+void pr_device_collect(pr_device_t *d, pr_metrics_out_t *o);
 
 #endif

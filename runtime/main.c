@@ -6,6 +6,7 @@
 #include "kernels.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
 #include "reload.h"
 #include "perch.h"
 #include "repl.h"
@@ -46,7 +47,10 @@ static const char usage_text[] =
     "                          else 85), safety.release_c (5), safety.min_fps\n"
     "                          (1); sensors: sensors.period_ms (1000),\n"
     "                          sensors.stale_s, sensors.stuck_s; the REPL:\n"
-    "                          repl.socket (PATH), repl.enabled (default true)\n"
+    "                          repl.socket (PATH), repl.enabled (default true);\n"
+    "                          perch.http.serve: http.listen (default\n"
+    "                          127.0.0.1:8080), http.server.max_body,\n"
+    "                          http.server.max_connections, ...\n"
     "  --log-level LEVEL       debug, info, warn or error (default info)\n"
     "  --dry-run               write no actuator (cpufreq), log what would be\n"
     "                          written (also --set actuators.dry_run=true)\n"
@@ -125,7 +129,8 @@ static int cmd_run(int argc, char **argv)
     struct run_state rs = { NULL, 0, NULL };
     pr_host_opts_t opts;
     pr_reload_opts_t ropts;
-    pr_app_env_t env = { NULL, NULL, 0, NULL, NULL };
+    pr_app_env_t env = { NULL, NULL, 0, NULL, NULL, NULL, NULL };
+    pr_metrics_t *metrics = NULL;
     pr_device_opts_t dopts;
     pr_device_t *device = NULL;
     pr_reloader_t *reloader = NULL;
@@ -216,9 +221,18 @@ static int cmd_run(int argc, char **argv)
         free(sets);
         return 1;
     }
-    env = (pr_app_env_t){ rs.loop, sets, nsets, NULL, device };
+    /* The metrics registry too: counters go on across reloads. */
+    if ((rc = pr_metrics_create(&metrics)) < 0) {
+        pr_log_error("cannot create the metrics registry: %s", pr_strerror(rc));
+        pr_device_destroy(device);
+        pr_loop_destroy(rs.loop);
+        free(sets);
+        return 1;
+    }
+    env = (pr_app_env_t){ rs.loop, sets, nsets, NULL, device, metrics, NULL };
     if (pr_reloader_create(&reloader, &env, path, &ropts) < 0) {
         pr_log_error("%s: not started", path);
+        pr_metrics_destroy(metrics);
         pr_device_destroy(device);
         pr_loop_destroy(rs.loop);
         free(sets);
@@ -261,6 +275,7 @@ static int cmd_run(int argc, char **argv)
                         (unsigned long long)st.rolled_back, (unsigned long long)st.version);
     }
     pr_reloader_destroy(reloader);
+    pr_metrics_destroy(metrics);
     pr_device_destroy(device);
     pr_loop_destroy(rs.loop);
     free(sets);

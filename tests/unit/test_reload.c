@@ -252,7 +252,7 @@ static void write_version(int v, const char *extra)
 static void test_reloader(void)
 {
     pr_loop_t *loop;
-    pr_app_env_t env = { NULL, NULL, 0, NULL, NULL };
+    pr_app_env_t env = { NULL, NULL, 0, NULL, NULL, NULL, NULL };
     pr_reload_opts_t o;
     pr_reloader_t *r;
     pr_reload_stats_t st;
