@@ -24,6 +24,8 @@
 #include <lauxlib.h>
 
 #define CTX_MT "perch.jpeg.ctx"
+/* Registry key of the state's codec (a CTX_MT userdata). */
+static const char CTX_KEY[] = "perch.jpeg.codec";
 
 static int ctx_gc(lua_State *L)
 {
@@ -36,7 +38,7 @@ static int ctx_gc(lua_State *L)
 pr_jpeg_t *pr_l_jpeg_ctx(lua_State *L)
 {
     pr_jpeg_t **j;
-    if (lua_getfield(L, LUA_REGISTRYINDEX, CTX_MT) == LUA_TUSERDATA) {
+    if (lua_getfield(L, LUA_REGISTRYINDEX, CTX_KEY) == LUA_TUSERDATA) {
         j = lua_touserdata(L, -1);
         lua_pop(L, 1);
         return *j;
@@ -47,7 +49,7 @@ pr_jpeg_t *pr_l_jpeg_ctx(lua_State *L)
     luaL_setmetatable(L, CTX_MT);
     if (pr_jpeg_create(j) < 0)
         luaL_error(L, "perch.jpeg: cannot create the codec (out of memory)");
-    lua_setfield(L, LUA_REGISTRYINDEX, CTX_MT);
+    lua_setfield(L, LUA_REGISTRYINDEX, CTX_KEY);
     return *j;
 }
 

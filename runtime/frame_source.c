@@ -12,6 +12,7 @@
 #include <string.h>
 
 #define MIB ((size_t)1 << 20)
+#define CATCH_UP 4   /* frames one late tick may make up */
 
 void pr_fsrc_opts_default(pr_fsrc_opts_t *o)
 {
@@ -137,9 +138,13 @@ static void on_tick(pr_timer_t *t, void *ud)
     uint64_t missed = t->missed - s->tick_missed, n = 1 + missed;
     s->tick_missed = t->missed;
     s->st.late += missed;
-    /* More than a ring's worth would only be dropped again. */
+    /* Catch up a few periods, not all: more than a ring's worth would only
+     * be dropped again, and a source that cannot keep its rate (rendering a
+     * synthetic frame takes longer than the period) must not spiral. */
     if (n > s->o.ring + 1)
         n = s->o.ring + 1;
+    if (n > CATCH_UP)
+        n = CATCH_UP;
     s->be->tick(s, n);
 }
 

@@ -7,7 +7,8 @@
  *              segments (so tests know when there is motion, stillness or a
  *              lightswitch); optional seeded noise.  It behaves like a
  *              camera: periods the loop was too busy to take are still
- *              captured, late, and the ring drops the oldest.
+ *              captured, late (up to 4 per tick), and the ring drops the
+ *              oldest.
  *   mjpeg      concatenated JPEGs from a pipe, FIFO, character device or
  *              stdin ("-"), read non-blocking with a pr_io_t and cut by
  *              mjpeg_split; frames arriving faster than the frame rate are

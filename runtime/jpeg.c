@@ -57,6 +57,15 @@ static int fail(pr_jpeg_t *j, tjhandle h, const char *what)
 {
     snprintf(j->err, sizeof j->err, "%s: %s", what, h ? tjGetErrorStr2(h) : "bad input");
     j->st.errors++;
+    /* A decompressor that aborted mid-image can report the old image's
+     * header for the next input: start the next one on a fresh handle. */
+    if (h && h == j->dec) {
+        tjhandle fresh = tjInitDecompress();
+        if (fresh) {
+            tjDestroy(j->dec);
+            j->dec = fresh;
+        }
+    }
     return -EBADMSG;
 }
 

@@ -116,7 +116,8 @@ static int scan(pr_sink_dir_t *s)
     }
     closedir(d);
     /* Freshly filled, so head is 0 and the entries are contiguous. */
-    qsort(s->ent, s->count, sizeof *s->ent, cmp_entry);
+    if (s->count)
+        qsort(s->ent, s->count, sizeof *s->ent, cmp_entry);
     s->st.next_seq = top + 1;
     return 0;
 }

@@ -69,7 +69,8 @@ static int scan(pr_fsrc_t *s, dsrc_t *d)
         d->n++;
     }
     closedir(dir);
-    qsort(d->names, d->n, sizeof *d->names, cmp_name);
+    if (d->n)
+        qsort(d->names, d->n, sizeof *d->names, cmp_name);
     return 0;
 }
 
