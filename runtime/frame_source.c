@@ -100,21 +100,25 @@ pr_frame_t *fsrc_frame(pr_fsrc_t *s)
 
 int fsrc_admit(pr_fsrc_t *s)
 {
-    int64_t now = pr_time_ns(), period;
+    int64_t now = pr_time_ns();
+    double cap = (double)s->o.ring;
     if (s->fps <= 0 || s->state != FS_RUNNING) {
         s->st.skipped++;
         return 0;
     }
-    period = (int64_t)(1e9 / s->fps);
-    if (now < s->next_due_ns) {
+    /* A token bucket: credit accrues at fps and holds up to a ring's
+     * worth, so the average rate is kept while a burst (a pipe's backlog
+     * after a busy moment) still reaches the ring, which keeps the newest. */
+    if (s->last_admit_ns)
+        s->tokens += (double)(now - s->last_admit_ns) * 1e-9 * s->fps;
+    s->last_admit_ns = now;
+    if (s->tokens > cap)
+        s->tokens = cap;
+    if (s->tokens < 1) {
         s->st.skipped++;
         return 0;
     }
-    /* Advance by the period, not to now: the average rate holds even when
-     * arrivals jitter around the due times.  After a pause, start over. */
-    s->next_due_ns += period;
-    if (s->next_due_ns < now - period)
-        s->next_due_ns = now;
+    s->tokens -= 1;
     return 1;
 }
 
@@ -179,7 +183,8 @@ int pr_fsrc_set_fps(pr_fsrc_t *s, double fps)
         return 0;
     s->fps = fps;
     s->st.fps = fps;
-    s->next_due_ns = 0;
+    s->tokens = (double)s->o.ring;   /* start with a full bucket */
+    s->last_admit_ns = 0;
     return apply(s);
 }
 
@@ -355,7 +360,8 @@ int pr_fsrc_reopen(pr_fsrc_t *s)
     s->err[0] = '\0';
     s->end_pending = 0;
     s->state = FS_RUNNING;
-    s->next_due_ns = 0;
+    s->tokens = (double)s->o.ring;   /* start with a full bucket */
+    s->last_admit_ns = 0;
     return apply(s);
 }
 

@@ -12,7 +12,9 @@
  *   mjpeg      concatenated JPEGs from a pipe, FIFO, character device or
  *              stdin ("-"), read non-blocking with a pr_io_t and cut by
  *              mjpeg_split; frames arriving faster than the frame rate are
- *              skipped before any copy.  A regular file is read at the frame
+ *              skipped before any copy (a token bucket holding up to a
+ *              ring's worth, so a burst after a busy moment gets through
+ *              to the ring, which keeps the newest).  A regular file is read at the frame
  *              rate instead (one frame per tick), like a recording played
  *              back.
  *   dir        the JPEG files of a directory (.jpg/.jpeg, any case), in

@@ -36,7 +36,8 @@ struct pr_fsrc {
     void *ud;
     int delivery;
     double fps;
-    int64_t next_due_ns;        /* fd-driven rate gate */
+    double tokens;              /* fd-driven rate gate: frames it may take now */
+    int64_t last_admit_ns;
     double (*rate_fn)(void *ud);
     void *rate_ud;
     int state;
