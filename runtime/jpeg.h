@@ -25,8 +25,8 @@ typedef struct pr_jpeg pr_jpeg_t;
 
 typedef struct pr_jpeg_info {
     int width, height;
-    int subsamp;       /* "444", "422", "420", "gray", "440", "411" as an index, see name */
-    const char *subsamp_name;
+    int subsamp;       /* TJSAMP_* (TurboJPEG) */
+    const char *subsamp_name;   /* "444", "422", "420", "gray", "440", "411" */
 } pr_jpeg_info_t;
 
 typedef struct pr_jpeg_decode_opts {
