@@ -31,6 +31,15 @@ void pr_l_actuators_bind(lua_State *L, pr_device_t *d)
     lua_setfield(L, LUA_REGISTRYINDEX, DEVICE_KEY);
 }
 
+pr_device_t *pr_l_actuators_device(lua_State *L)
+{
+    pr_device_t *d;
+    lua_getfield(L, LUA_REGISTRYINDEX, DEVICE_KEY);
+    d = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    return d;
+}
+
 static pr_device_t *device_of(lua_State *L)
 {
     pr_device_t *d;

@@ -111,6 +111,9 @@ int luaopen_perch(lua_State *L)
     pr_l_mlp_open(L);
     pr_l_models_open(L);
     pr_l_cache_open(L);
+    pr_l_frames_open(L);
+    pr_l_jpeg_open(L);
+    pr_l_motion_open(L);
     pr_l_kernels_open(L);
     pr_l_sensors_open(L);
     pr_l_actuators_open(L);

@@ -37,12 +37,18 @@ void pr_l_actuators_open(lua_State *L);
  * outliving the state) what perch.actuators works on. */
 struct pr_device;
 void pr_l_actuators_bind(lua_State *L, struct pr_device *d);
+/* The bound device, or NULL (a state without one). */
+struct pr_device *pr_l_actuators_device(lua_State *L);
 void pr_l_sensors_open(lua_State *L);
 /* Give the state the app's sensor sampler (NULL: none); perch.sensors uses
  * it.  May raise (memory): call protected. */
 struct pr_sampler;
 void pr_l_sensors_attach(lua_State *L, struct pr_sampler *s);
 void pr_l_cache_open(lua_State *L);
+/* perch.frames (sources, frames, dir_sink), perch.jpeg, perch.motion. */
+void pr_l_frames_open(lua_State *L);
+void pr_l_jpeg_open(lua_State *L);
+void pr_l_motion_open(lua_State *L);
 /* Load a .npy file into a new f32 buffer left on the stack (0), or push a
  * message naming the file and the problem (-1).  hdr gets the shape. */
 struct pr_lbuf;
