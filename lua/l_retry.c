@@ -48,19 +48,20 @@ typedef struct run {
 } run_t;
 
 /* The innermost frame that is not the library's own Lua: where the
- * script's call came from. */
-static void script_where(lua_State *L, char *buf, size_t size)
+ * script's call came from (src "?" and line 0 if none). */
+static int script_where(lua_State *L, char *src, size_t size)
 {
     lua_Debug ar;
-    snprintf(buf, size, "?");
+    snprintf(src, size, "?");
     for (int level = 1; lua_getstack(L, level, &ar); level++) {
         if (!lua_getinfo(L, "Sl", &ar) || ar.currentline <= 0)
             continue;
         if (strncmp(ar.source, "@lua/perch/", 11) == 0)
             continue;
-        snprintf(buf, size, "%s:%d", ar.short_src, ar.currentline);
-        return;
+        snprintf(src, size, "%s", ar.short_src);
+        return ar.currentline;
     }
+    return 0;
 }
 
 static double num_field(lua_State *L, const char *key, double dflt, double lo, double hi)
@@ -111,10 +112,11 @@ static int l_policy(lua_State *L)
     lua_pop(L, 1);
     p->attempts = pr_retry_clamp_attempts(p->requested);
     if (p->attempts != p->requested) {
-        char where[160];
-        script_where(L, where, sizeof where);
-        pr_log_warn("%s: retry policy: attempts = %lld clamped to %d (the hard maximum)", where,
-                    (long long)p->requested, p->attempts);
+        char src[160];
+        int line = script_where(L, src, sizeof src);
+        pr_log_write(PR_LOG_WARN, src, line,
+                     "retry policy: attempts = %lld clamped to %d (the hard maximum)",
+                     (long long)p->requested, p->attempts);
     }
     if (lua_getfield(L, 1, "backoff") != LUA_TNIL) {
         if (lua_type(L, -1) != LUA_TSTRING)
