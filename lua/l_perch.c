@@ -110,6 +110,7 @@ int luaopen_perch(lua_State *L)
     pr_l_models_open(L);
     pr_l_cache_open(L);
     pr_l_json_open(L);
+    pr_l_digest_open(L);
     pr_l_kernels_open(L);
     pr_l_sensors_open(L);
     pr_l_actuators_open(L);

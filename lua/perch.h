@@ -41,6 +41,7 @@ struct pr_sampler;
 void pr_l_sensors_attach(lua_State *L, struct pr_sampler *s);
 void pr_l_cache_open(lua_State *L);
 void pr_l_json_open(lua_State *L);
+void pr_l_digest_open(lua_State *L);
 /* package.preload["perch.retry.core"]: what lua/perch/retry.lua builds on. */
 void pr_l_retry_preload(lua_State *L);
 /* Load a .npy file into a new f32 buffer left on the stack (0), or push a
