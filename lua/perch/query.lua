@@ -167,8 +167,13 @@ function Q:_fetch(d, req, doc)
         return nil, ("handler '%s' returned %s"):format(d.target, err), "handler_error"
       end
     end
-    local ct = type(hdrs) == "table" and (hdrs["content-type"] or hdrs["Content-Type"]) or "application/json"
-    return { status = math.tointeger(status) or 200, body = body, content_type = ct }
+    local extra = {}
+    for k, v in pairs(type(hdrs) == "table" and hdrs or {}) do
+      if type(k) == "string" and (type(v) == "string" or type(v) == "number") then extra[k:lower()] = tostring(v) end
+    end
+    local ct = extra["content-type"] or "application/json"
+    extra["content-type"] = nil
+    return { status = math.tointeger(status) or 200, body = body, content_type = ct, headers = extra }
   end
   local up = self.upstreams[d.target]
   local url = up.url:gsub("/$", "") .. (req.path or "/")
@@ -260,7 +265,10 @@ function Q:handle(req)
     if v then
       local hit = state == "fresh" and "hit" or "stale"
       if hit == "hit" then self.stats.hits = self.stats.hits + 1 else self.stats.stale = self.stats.stale + 1 end
-      if refresh and d.kind ~= "cache-only" then self:_refresh(d, req, doc, key) end
+      if refresh then
+        -- cache-only never fetches: hand the claim back for a route that does
+        if d.kind == "cache-only" then self.cache:release(key) else self:_refresh(d, req, doc, key) end
+      end
       return self:_answer(flags ~= 0 and flags or 200, v, d, hit, { ["content-type"] = ct or "application/json" })
     end
     self.stats.misses = self.stats.misses + 1
@@ -274,6 +282,7 @@ function Q:handle(req)
   if not res then return self:_failed(d, err, code, rec, state) end
   if key and cacheable(res) then self:_store(d, key, res) end
   local extra = rec_headers(res.rec) or {}
+  for k, v in pairs(res.headers or {}) do extra[k] = v end   -- a local handler's own
   extra["content-type"] = res.content_type or "application/json"
   return self:_answer(res.status, res.body, d, state, extra)
 end

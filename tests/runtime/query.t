@@ -36,6 +36,7 @@ local q = perch.query.new{
       message = "no admin here" },
     { name = "echo", match = { json = { op = "echo" } }, target = "local:echo" },
     { name = "boom", match = { json = { op = "boom" } }, target = "local:boom" },
+    { name = "tea", match = { json = { op = "tea" } }, target = "local:teapot" },
     { name = "offline", match = { battery_below = 10 }, target = "cache-only" },
     { name = "swr", match = { path = "/app/swr" }, target = "upstream:main", ttl_s = 0.2, stale_s = 30 },
     { name = "failing", match = { path_prefix = "/app/fail" }, target = "upstream:main", retry = "two", ttl_s = 30 },
@@ -52,6 +53,7 @@ local q = perch.query.new{
   handlers = {
     echo = function(req, body) return { echo = body, path = req.path } end,
     boom = function() error("kaput") end,
+    teapot = function() return "[1,2]", 418, { ["X-Kind"] = "tea", ["Content-Type"] = "application/json; v=2" } end,
   },
   inputs = function() return state end,
 }
@@ -64,7 +66,7 @@ local function Q(path, body, method)
 end
 local function H(res, name) return res.headers[name] end
 
-t.plan(48)
+t.plan(49)
 perch.spawn(function()
   -- Malformed JSON.
   local r = Q("/app/x", '{"q": 1,\n "r": ]}')
@@ -160,6 +162,11 @@ perch.spawn(function()
   local eb = J.decode(l2.body)
   t.ok(l2.status == 500 and eb.code == "handler_error" and eb.error:find("kaput"), "a raising handler: 500")
 
+  local l3 = Q("/v1/query", '{"op": "tea"}')
+  t.ok(l3.status == 418 and l3.body == "[1,2]" and H(l3, "x-kind") == "tea"
+       and H(l3, "content-type") == "application/json; v=2",
+       "a handler's string body, status and headers (names lower-cased)")
+
   -- Every answer carries the route and the cache state.
   local all = { r, r1, r2, s1, s2, rj, c1, c2, f, sl, bad, br, l1, l2 }
   local every = true
@@ -168,7 +175,7 @@ perch.spawn(function()
                   and type(x.body) == "string" and math.type(x.status) == "integer"
   end
   t.ok(every, "every answer: integer status, string body, x-perch-route and x-perch-cache")
-  t.is(J.encode(q.stats), '{"errors":10,"hits":3,"misses":10,"refreshes":1,"requests":26,"stale":5}',
+  t.is(J.encode(q.stats), '{"errors":10,"hits":3,"misses":10,"refreshes":1,"requests":27,"stale":5}',
        "q.stats: requests, hits, stale, misses, one refresh, errors")
 
   -- A rule function that raises: 500 naming the rule.

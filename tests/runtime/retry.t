@@ -84,8 +84,10 @@ perch.spawn(function()
   local el = (perch.now() - t0) * 1000
   t.ok(rd == nil and coded == "timeout" and recd.reason == "deadline", "a hanging upstream: 'timeout', stopped by the deadline")
   t.ok(el >= 950 and el < 1000 + SLACK, ("deadline 1000 ms respected (%.0f ms)"):format(el))
-  t.ok(recd.attempts == 3 and seen("d").n == 3,
-       ("300 ms attempts 50 ms apart: 3 fit, the last one cut short (%d attempts)"):format(recd.attempts))
+  -- 0-300, 350-650, 700-1000: the third is cut to what remains (a slow
+  -- machine may fit only two).
+  t.ok(recd.attempts >= 2 and recd.attempts <= 3 and seen("d").n == recd.attempts,
+       ("300 ms attempts 50 ms apart: %d fit, as the upstream saw"):format(recd.attempts))
 
   -- 4. The budget under a failure storm: 20 concurrent requests to an
   --    upstream that always fails, 4 attempts each, budget 0.2 with 2 spare:
