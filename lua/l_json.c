@@ -181,7 +181,7 @@ static void next_number(scan_t *sc, const char **start, size_t *n)
         }
     }
     *start = sc->s + i;
-    while (i < sc->len && strchr("+-.eE0123456789", sc->s[i]) && sc->s[i])
+    while (i < sc->len && sc->s[i] && strchr("+-.eE0123456789", sc->s[i]))
         i++;
     *n = (size_t)(sc->s + i - *start);
     sc->pos = i;
@@ -455,11 +455,11 @@ static void path_key(enc_t *e, int key_idx)
 typedef struct key {
     const char *p;
     size_t n;
-} key_t_;
+} objkey_t;
 
 static int key_cmp(const void *a, const void *b)
 {
-    const key_t_ *x = a, *y = b;
+    const objkey_t *x = a, *y = b;
     int c = memcmp(x->p, y->p, x->n < y->n ? x->n : y->n);
     return c ? c : (x->n > y->n) - (x->n < y->n);
 }
@@ -523,7 +523,7 @@ static int encode_table(enc_t *e, int idx, int depth)
     /* An object: keys collected (anchored by the table itself, which
      * encoding does not change), sorted if asked, written in that order. */
     {
-        key_t_ *keys = lua_newuserdatauv(L, (size_t)count * sizeof *keys + 1, 0);
+        objkey_t *keys = lua_newuserdatauv(L, (size_t)count * sizeof *keys + 1, 0);
         int kidx = lua_gettop(L);
         lua_Integer k = 0;
         lua_pushnil(L);

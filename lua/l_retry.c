@@ -93,12 +93,9 @@ static int l_policy(lua_State *L)
 
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_settop(L, 1);
-    p = lua_newuserdatauv(L, sizeof *p, 0);
+    p = lua_newuserdatauv(L, sizeof *p, 0);  /* at 2, the spec at 1 */
     memset(p, 0, sizeof *p);
     luaL_setmetatable(L, POLICY_MT);
-    lua_insert(L, 1);
-    lua_settop(L, 2);
-    lua_insert(L, 1);  /* spec at 1, userdata at 2 */
 
     if (lua_getfield(L, 1, "attempts") == LUA_TNIL) {
         p->requested = 3;

@@ -98,6 +98,9 @@ function M.new(cfg)
     end
   end
   if cfg.link ~= nil and type(cfg.link) ~= "function" then error("perch.query.new: 'link' must be a function", 2) end
+  local limits = { max_depth = cfg.max_depth or 64, max_bytes = cfg.max_body or 1048576 }
+  local lok, lerr = pcall(perch.json.decode, "1", limits)
+  if not lok then error("perch.query.new: " .. tostring(lerr):gsub("json%.decode: option", "max_body/max_depth:"), 2) end
   local ok, router = pcall(route.new, cfg.rules, {
     handlers = set_of(cfg.handlers), upstreams = set_of(ups), retries = set_of(cfg.retries),
     cache = cfg.cache ~= nil, link = cfg.link ~= nil })
@@ -105,7 +108,7 @@ function M.new(cfg)
   local q = setmetatable({
     router = router, cache = cfg.cache, upstreams = ups, retries = cfg.retries or {},
     handlers = cfg.handlers or {}, link = cfg.link, inputs = cfg.inputs,
-    max_body = cfg.max_body or 1048576, max_depth = cfg.max_depth or 64,
+    max_body = limits.max_bytes, max_depth = limits.max_depth,
     stats = { requests = 0, hits = 0, stale = 0, misses = 0, refreshes = 0, errors = 0 },
   }, Q)
   init_metrics(q)

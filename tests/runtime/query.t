@@ -66,7 +66,7 @@ local function Q(path, body, method)
 end
 local function H(res, name) return res.headers[name] end
 
-t.plan(49)
+t.plan(50)
 perch.spawn(function()
   -- Malformed JSON.
   local r = Q("/app/x", '{"q": 1,\n "r": ]}')
@@ -200,6 +200,8 @@ perch.spawn(function()
          "retry must be a perch.retry.policy", "a bad retry")
   t.like(nerr{ rules = { { name = "d", target = "local:h" } }, handlers = { h = 1 } },
          "handlers.h must be a function", "a bad handler")
+  t.like(nerr{ rules = { { name = "d", target = "local:h" } }, handlers = { h = print }, max_depth = 0 },
+         "max_body/max_depth: 'max_depth' must be a whole number in 1..1000", "a bad max_depth")
   t.like(nerr{ rules = { { name = "d", target = "local:h", ttl = 1 } }, handlers = { h = print } },
          "routing rule 1 %('d'%): unknown key 'ttl'", "a rule error comes through")
 
