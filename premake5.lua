@@ -18,7 +18,7 @@ local common_c = { "-std=c11", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Werror",
                    "-fmacro-prefix-map=../../=", "-Wa,-I../.." }
 local sanitize = { "-fsanitize=address,undefined", "-fno-omit-frame-pointer",
                    "-fno-sanitize-recover=all" }
-local syslibs  = { "lua5.4", "ev", "lmdb", "sleef", "curl", "edit", "microhttpd", "turbojpeg", "m", "pthread", "dl" }
+local syslibs  = { "lua5.4", "ev", "lmdb", "sleef", "curl", "edit", "microhttpd", "turbojpeg", "cjson", "crypto", "m", "pthread", "dl" }
 
 -- Settings every project shares: where objects and binaries go per
 -- configuration, optimisation and sanitizers.

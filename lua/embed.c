@@ -28,6 +28,9 @@ EMBED(perch_sim_lua, "lua/perch/sim.lua");
 EMBED(perch_plot_lua, "lua/perch/plot.lua");
 EMBED(perch_repl_lua, "lua/perch/repl.lua");
 EMBED(perch_runner_lua, "lua/perch/runner.lua");
+EMBED(perch_retry_lua, "lua/perch/retry.lua");
+EMBED(perch_route_lua, "lua/perch/route.lua");
+EMBED(perch_query_lua, "lua/perch/query.lua");
 
 static const struct {
     const char *name;       /* require name */
@@ -42,6 +45,9 @@ static const struct {
     { "perch.plot", "@lua/perch/plot.lua", perch_plot_lua_start, perch_plot_lua_end },
     { "perch.repl", "@lua/perch/repl.lua", perch_repl_lua_start, perch_repl_lua_end },
     { "perch.runner", "@lua/perch/runner.lua", perch_runner_lua_start, perch_runner_lua_end },
+    { "perch.retry", "@lua/perch/retry.lua", perch_retry_lua_start, perch_retry_lua_end },
+    { "perch.route", "@lua/perch/route.lua", perch_route_lua_start, perch_route_lua_end },
+    { "perch.query", "@lua/perch/query.lua", perch_query_lua_start, perch_query_lua_end },
 };
 
 int pr_l_embed_has(const char *name)

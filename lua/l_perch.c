@@ -114,6 +114,8 @@ int luaopen_perch(lua_State *L)
     pr_l_frames_open(L);
     pr_l_jpeg_open(L);
     pr_l_motion_open(L);
+    pr_l_json_open(L);
+    pr_l_digest_open(L);
     pr_l_kernels_open(L);
     pr_l_sensors_open(L);
     pr_l_actuators_open(L);
@@ -138,6 +140,7 @@ static int open_protected(lua_State *L)
     lua_pushcfunction(L, pr_l_embed_searcher);
     lua_rawseti(L, -2, 2);
     lua_pop(L, 2);
+    pr_l_retry_preload(L);
 
     luaL_requiref(L, "perch", luaopen_perch, 1);
     lua_pop(L, 1);

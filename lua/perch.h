@@ -49,6 +49,10 @@ void pr_l_cache_open(lua_State *L);
 void pr_l_frames_open(lua_State *L);
 void pr_l_jpeg_open(lua_State *L);
 void pr_l_motion_open(lua_State *L);
+void pr_l_json_open(lua_State *L);
+void pr_l_digest_open(lua_State *L);
+/* package.preload["perch.retry.core"]: what lua/perch/retry.lua builds on. */
+void pr_l_retry_preload(lua_State *L);
 /* Load a .npy file into a new f32 buffer left on the stack (0), or push a
  * message naming the file and the problem (-1).  hdr gets the shape. */
 struct pr_lbuf;

@@ -13,8 +13,21 @@ Routes:
   /reset             announces 1000 bytes, sends 10, then resets (RST)
   /empty             closes the connection without any response
   /stats             "connections=C requests=R" since start
+  /seq?id=K&codes=503,503,200
+                     the n-th request with id K gets the n-th code (the last
+                     one repeats): a status, "sleepN" (200 after N ms) or
+                     "reset"; &retry_after=S (or date:S, an HTTP date S s
+                     ahead) on every answer that is not a 2xx
+  /seen?id=K         JSON {"n": requests with id K, "ms": [arrival of each,
+                     ms after the first]}
+  /app/...           any method: JSON {"n", "method", "path", "body"}, n
+                     counting requests to that path (also under /seen?id=
+                     PATH); a path containing /fail answers 503, /slow waits
+                     300 ms, /bad answers 400
 """
 import argparse
+import email.utils
+import json
 import os
 import socket
 import struct
@@ -26,6 +39,14 @@ from urllib.parse import parse_qs, urlparse
 
 lock = threading.Lock()
 counts = {"connections": 0, "requests": 0}
+seen = {}   # id -> [monotonic arrival times]
+
+
+def arrive(key):
+    with lock:
+        times = seen.setdefault(key, [])
+        times.append(time.monotonic())
+        return len(times)
 
 
 def bump(key):
@@ -44,10 +65,10 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):
         pass
 
-    def reply(self, code, body, headers=()):
+    def reply(self, code, body, headers=(), ctype="text/plain"):
         data = body.encode() if isinstance(body, str) else body
         self.send_response(code)
-        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
         for k, v in headers:
             self.send_header(k, v)
@@ -104,6 +125,41 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         elif url.path == "/empty":
             self.close_connection = True
+        elif url.path == "/seq":
+            n = arrive(q.get("id", ""))
+            codes = q.get("codes", "200").split(",")
+            code = codes[min(n, len(codes)) - 1]
+            if code.startswith("sleep"):
+                time.sleep(int(code[5:]) / 1000)
+                code = "200"
+            if code == "reset":   # as /reset: mid-response, so no client resends it
+                self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n0123456789")
+                self.wfile.flush()
+                time.sleep(0.05)
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                           struct.pack("ii", 1, 0))
+                self.close_connection = True
+                return
+            extra = []
+            ra = q.get("retry_after")
+            if ra and not code.startswith("2"):
+                if ra.startswith("date:"):
+                    ra = email.utils.formatdate(time.time() + float(ra[5:]), usegmt=True)
+                extra.append(("Retry-After", ra))
+            self.reply(int(code), f"attempt {n}: {code}", extra)
+        elif url.path == "/seen":
+            with lock:
+                times = list(seen.get(q.get("id", ""), []))
+            ms = [round((x - times[0]) * 1000, 1) for x in times]
+            self.reply(200, json.dumps({"n": len(times), "ms": ms}), ctype="application/json")
+        elif url.path.startswith("/app/"):
+            n = arrive(url.path)
+            if "/slow" in url.path:
+                time.sleep(0.3)
+            code = 503 if "/fail" in url.path else 400 if "/bad" in url.path else 200
+            self.reply(code, json.dumps({"n": n, "method": self.command, "path": self.path,
+                                         "body": body.decode("utf-8", "replace")}),
+                       [("X-Upstream-N", str(n))], ctype="application/json")
         elif url.path == "/stats":
             with lock:
                 text = f"connections={counts['connections']} requests={counts['requests']}"
