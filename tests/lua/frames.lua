@@ -85,7 +85,7 @@ end
 steps[#steps + 1] = function()
   local script = { { frames = 12 }, { frames = 12, move = true }, { frames = 12, light = 90 },
                    { frames = 12, light = 0, move = true } }
-  local src = perch.frames.source{ kind = "synthetic", fps = 60, format = "jpeg", quality = 90,
+  local src = perch.frames.source{ kind = "synthetic", fps = 20, format = "jpeg", quality = 90,
                                    width = 320, height = 240, noise = 6, script = script, ring = 64 }
   local m = perch.motion.new{ width = 80, thresh = 25 }
   local maxs, mins, n = { 0, 0, 0, 0 }, { 1, 1, 1, 1 }, 0
