@@ -18,7 +18,7 @@ local cam = cfg.camera or {}
 local demo = cfg.demo or {}
 local t0 = perch.now()
 
-local function fail(fmt, ...) error(("camera: " .. fmt):format(...), 0) end
+local function fail(fmt, ...) error(("camera: " .. fmt):format(...), 2) end
 
 -- KIND:ARG from a --set value; "synthetic" alone has no argument.
 local function split(value, what)
