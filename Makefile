@@ -9,8 +9,9 @@
 #   make deps         install the Debian packages perch needs
 
 JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
-DEMO    ?= scripts/demo.lua
-DEMO_S  ?= 10
+DEMO    ?= scripts/camera.lua
+DEMO_S  ?= 20
+DEMO_PORT ?= 8080
 # The cross toolchain's loader must also take its libc from the cross tree:
 # left to the host's ld.so.cache it picks libc6:arm64's build, a different
 # glibc release, and pthread_create hangs.
@@ -65,8 +66,20 @@ test-aarch64:
 	@RUNNER="$(QEMU)" ASAN_OPTIONS=detect_leaks=0 PERCH_STRESS_RECORDS=1000000 \
 	    PERCH_CACHE_KILLS=10 PERCH_SIM_DAY_STEP=10 tests/run build/aarch64
 
+# The camera app on synthetic frames, with a fake sysfs tree whose battery
+# the app drains at 5%/s: fps and JPEG quality step down as it goes.
 demo: release
-	build/release/perch run $(DEMO) --duration $(DEMO_S)
+	@rm -rf build/demo && mkdir -p build/demo/frames \
+	    build/demo/sys/class/power_supply/BAT0 build/demo/sys/class/thermal/thermal_zone0
+	@cd build/demo/sys/class/power_supply/BAT0 && echo Battery >type && \
+	    echo Discharging >status && echo 100 >capacity && echo 3900000 >voltage_now
+	@cd build/demo/sys/class/thermal/thermal_zone0 && echo cpu-thermal >type && \
+	    echo 45000 >temp && echo critical >trip_point_0_type && echo 90000 >trip_point_0_temp
+	build/release/perch run $(DEMO) --duration $(DEMO_S) --no-watch \
+	    --set source=synthetic --set sink=dir:build/demo/frames \
+	    --set sysfs.root=build/demo/sys --set demo.discharge_per_s=5 \
+	    --set camera.user_active=true --set camera.status_s=2 \
+	    --set http.listen=127.0.0.1:$(DEMO_PORT)
 
 bench: release
 	@sh .ci/deps bench
