@@ -6,7 +6,7 @@
 # upstream sees one request for two identical lookups, and /metrics counts
 # the route.
 . "$(dirname "$0")/lib.sh"
-plan 12
+plan 15
 export no_proxy=127.0.0.1 NO_PROXY=127.0.0.1
 
 /usr/bin/python3 "$(dirname "$0")/http_upstream.py" --lifetime 120 >"$TMP/port" 2>"$TMP/server.err" &
@@ -42,3 +42,8 @@ is "$(post '{"op":')" 400 "malformed JSON: 400"
 is "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/nope")" 404 "unknown path: 404"
 curl -s "http://127.0.0.1:$PORT/metrics" >"$TMP/metrics"
 like "$TMP/metrics" '^perch_http_requests_total\{.*route="lookup".*\} 2' "/metrics counts the lookup route"
+like "$TMP/metrics" '^perch_query_requests_total\{route="lookup",kind="upstream",cache="hit",status="200"\} 1' \
+    "... the pipeline's outcome by route and cache"
+like "$TMP/metrics" '^perch_cache_hits_total\{cache=".*q\.mdb"\} 1' "... and the cache's own counters"
+promtool check metrics <"$TMP/metrics" >"$TMP/promtool.out" 2>&1
+ok $? "promtool accepts the page" || sed 's/^/# /' "$TMP/promtool.out"
