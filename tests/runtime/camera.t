@@ -19,11 +19,17 @@ echo 45000 >"$tz/temp"
 echo critical >"$tz/trip_point_0_type"
 echo 90000 >"$tz/trip_point_0_temp"
 
-# 1. A real-time 10 fps MJPEG stream on stdin for 5 s.  At 100% with the
-# user active the policies allow 15 fps (10 before the first decision), so
-# the source's 10 fps is what limits: we expect ~50 frames (5 s x 10 fps;
-# ffmpeg's start-up eats a little of it), within 10%.
-ffmpeg -hide_banner -loglevel error -re -f lavfi -i testsrc=size=320x240:rate=10 -t 6 \
+# 1. A real-time MJPEG stream on stdin for 5 s: 10 fps natively.  At 100%
+# with the user active the policies allow 15 fps (10 before the first
+# decision), so the stream's own rate is what limits: we expect 5 s x rate
+# frames (ffmpeg's start-up eats a little of it), within 10%.  Under qemu
+# the emulated decode + motion + encode cannot keep 10 fps, so the Makefile
+# asks for 4 fps of smaller frames (PERCH_CAMERA_RATE, PERCH_CAMERA_SIZE):
+# the same check at a rate the emulator sustains.
+rate=${PERCH_CAMERA_RATE:-10}
+size=${PERCH_CAMERA_SIZE:-320x240}
+want=$((5 * rate))
+ffmpeg -hide_banner -loglevel error -re -f lavfi -i testsrc=size="$size":rate="$rate" -t 6 \
     -q:v 3 -f mjpeg - 2>"$TMP/ffmpeg.err" |
     perch run scripts/camera.lua --duration 5 --no-watch --set source=mjpeg:- \
         --set sink=dir:"$TMP/out" --set sysfs.root="$sys" --set camera.user_active=true \
@@ -33,8 +39,8 @@ is "$?" 0 "mjpeg:- into dir: exits 0"
 files=$(find "$TMP/out" -name '*.jpg' | wc -l)
 kept=$(sed -nE 's/.*camera done: ([0-9]+) frames kept.*/\1/p' "$TMP/a.err")
 is "$kept" "$files" "the summary's kept count is the number of files written ($files)"
-ok "$([ "$files" -ge 45 ] && [ "$files" -le 55 ] && echo 0 || echo 1)" \
-    "5 s of a 10 fps stream: $files frames, 50 +-10%"
+ok "$([ $((files * 10)) -ge $((want * 9)) ] && [ $((files * 10)) -le $((want * 11)) ] && echo 0 || echo 1)" \
+    "5 s of a $rate fps stream: $files frames, $want +-10%"
 bad=0
 for f in "$TMP"/out/*.jpg; do djpeg "$f" >/dev/null 2>>"$TMP/djpeg.err" || bad=$((bad + 1)); done
 is "$bad" 0 "every JPEG decodes with djpeg"
