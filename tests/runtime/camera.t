@@ -24,9 +24,11 @@ echo 90000 >"$tz/trip_point_0_temp"
 # decision), so the stream's own rate is what limits: we expect 5 s x rate
 # frames (ffmpeg's start-up eats a little of it), within 10%.  Under qemu
 # the emulated decode + motion + encode cannot keep 10 fps, so the Makefile
-# asks for 4 fps of smaller frames (PERCH_CAMERA_RATE, PERCH_CAMERA_SIZE):
-# the same check at a rate the emulator sustains.
+# asks for 4 fps of smaller frames (PERCH_CAMERA_RATE, PERCH_CAMERA_SIZE)
+# and allows 30% (PERCH_CAMERA_TOL): the emulated start-up alone takes a
+# second or more of the 5, more when other tests run alongside.
 rate=${PERCH_CAMERA_RATE:-10}
+tol=${PERCH_CAMERA_TOL:-10}
 size=${PERCH_CAMERA_SIZE:-320x240}
 want=$((5 * rate))
 ffmpeg -hide_banner -loglevel error -re -f lavfi -i testsrc=size="$size":rate="$rate" -t 6 \
@@ -39,8 +41,8 @@ is "$?" 0 "mjpeg:- into dir: exits 0"
 files=$(find "$TMP/out" -name '*.jpg' | wc -l)
 kept=$(sed -nE 's/.*camera done: ([0-9]+) frames kept.*/\1/p' "$TMP/a.err")
 is "$kept" "$files" "the summary's kept count is the number of files written ($files)"
-ok "$([ $((files * 10)) -ge $((want * 9)) ] && [ $((files * 10)) -le $((want * 11)) ] && echo 0 || echo 1)" \
-    "5 s of a $rate fps stream: $files frames, $want +-10%"
+ok "$([ $((files * 100)) -ge $((want * (100 - tol))) ] && [ $((files * 100)) -le $((want * (100 + tol))) ] && echo 0 || echo 1)" \
+    "5 s of a $rate fps stream: $files frames, $want +-$tol%"
 bad=0
 for f in "$TMP"/out/*.jpg; do djpeg "$f" >/dev/null 2>>"$TMP/djpeg.err" || bad=$((bad + 1)); done
 is "$bad" 0 "every JPEG decodes with djpeg"
