@@ -6,6 +6,7 @@
  * on the old inode; a directory watch sees the new name arrive.  Only
  * events naming a watched file count. */
 #include "reload.h"
+#include "config.h"
 
 #include "error.h"
 #include "log.h"
@@ -83,18 +84,6 @@ void pr_reload_opts_default(pr_reload_opts_t *o)
     o->rollback_window_s = 10;
 }
 
-static int parse_num(const char *s, double lo, double hi, double *out)
-{
-    char *end;
-    double v;
-    errno = 0;
-    v = strtod(s, &end);
-    if (errno || end == s || *end || !isfinite(v) || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 int pr_reload_parse_sets(char *const *sets, int nsets, pr_reload_opts_t *o,
                          char *err, size_t errlen)
 {
@@ -113,19 +102,19 @@ int pr_reload_parse_sets(char *const *sets, int nsets, pr_reload_opts_t *o,
             else
                 goto bad;
         } else if (KEY("reload.debounce_ms")) {
-            if (parse_num(eq + 1, 0, 10000, &v))
+            if (pr_config_num(eq + 1, 0, 10000, &v))
                 goto bad;
             o->debounce_s = v / 1000;
         } else if (KEY("reload.settle_ms")) {
-            if (parse_num(eq + 1, 0, 60000, &v))
+            if (pr_config_num(eq + 1, 0, 60000, &v))
                 goto bad;
             o->settle_s = v / 1000;
         } else if (KEY("reload.rollback_failures")) {
-            if (parse_num(eq + 1, 0, 1000000, &v) || v != floor(v))
+            if (pr_config_num(eq + 1, 0, 1000000, &v) || v != floor(v))
                 goto bad;
             o->rollback_failures = (int)v;
         } else if (KEY("reload.rollback_window_s")) {
-            if (parse_num(eq + 1, 0.001, 86400, &v))
+            if (pr_config_num(eq + 1, 0.001, 86400, &v))
                 goto bad;
             o->rollback_window_s = v;
         } else {

@@ -1,6 +1,7 @@
 /* device.c - owns the sensor sampler, the actuators and the safety floor,
  * and feeds the floor every snapshot the sampler delivers (see device.h). */
 #include "device.h"
+#include "config.h"
 
 #include "error.h"
 #include "log.h"
@@ -25,19 +26,6 @@ void pr_device_opts_default(pr_device_opts_t *o)
     o->dry_run = 0;
     pr_sampler_opts_default(&o->sensors);
     pr_safety_opts_default(&o->safety);
-}
-
-/* A finite number in lo..hi, nothing else. */
-static int parse_num(const char *s, double lo, double hi, double *out)
-{
-    char *end;
-    double v;
-    errno = 0;
-    v = strtod(s, &end);
-    if (errno || end == s || *end || !isfinite(v) || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
 }
 
 int pr_device_parse_sets(char *const *sets, int nsets, pr_device_opts_t *o,
@@ -85,7 +73,7 @@ int pr_device_parse_sets(char *const *sets, int nsets, pr_device_opts_t *o,
             for (size_t j = 0; j < sizeof nums / sizeof nums[0]; j++) {
                 if (klen != strlen(nums[j].key) || strncmp(kv, nums[j].key, klen))
                     continue;
-                if (parse_num(eq + 1, nums[j].lo, nums[j].hi,
+                if (pr_config_num(eq + 1, nums[j].lo, nums[j].hi,
                               (double *)((char *)o + nums[j].off)) < 0) {
                     snprintf(err, errlen, "--set %s: %s must be %s", kv, nums[j].key,
                              nums[j].what);

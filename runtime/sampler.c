@@ -11,6 +11,7 @@
  * sensors before the loop runs still gets the newest snapshot.  `scratch`
  * is the loop thread's own buffer for pr_sampler_sample_now(). */
 #include "sampler.h"
+#include "config.h"
 
 #include "error.h"
 #include "log.h"
@@ -88,21 +89,6 @@ void pr_sampler_opts_default(pr_sampler_opts_t *o)
     o->stuck_s = DEFAULT_STUCK_S;
 }
 
-/* A finite number in [lo, hi], nothing else. */
-static int parse_num(const char *s, double lo, double hi, double *out)
-{
-    char *end;
-    double v;
-    if (!*s)
-        return -1;
-    errno = 0;
-    v = strtod(s, &end);
-    if (errno || *end || !isfinite(v) || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 #define KEY_IS(k) (keylen == sizeof(k) - 1 && !strncmp(key, k, keylen))
 
 int pr_sampler_opts_set(pr_sampler_opts_t *o, const char *key, size_t keylen,
@@ -118,21 +104,21 @@ int pr_sampler_opts_set(pr_sampler_opts_t *o, const char *key, size_t keylen,
         }
         o->root = value;
     } else if (KEY_IS("sensors.period_ms")) {
-        if (parse_num(value, 1, 3600000, &v)) {
+        if (pr_config_num(value, 1, 3600000, &v)) {
             snprintf(err, errlen, "--set sensors.period_ms=%s: sensors.period_ms must be "
                      "a number of milliseconds from 1 to 3600000", value);
             return PR_EINVAL;
         }
         o->period_s = v / 1000.0;
     } else if (KEY_IS("sensors.stale_s")) {
-        if (parse_num(value, 0, 1e6, &v) || v == 0) {
+        if (pr_config_num(value, 0, 1e6, &v) || v == 0) {
             snprintf(err, errlen, "--set sensors.stale_s=%s: sensors.stale_s must be a "
                      "number of seconds > 0", value);
             return PR_EINVAL;
         }
         o->stale_s = v;
     } else if (KEY_IS("sensors.stuck_s")) {
-        if (parse_num(value, 0, 1e9, &v)) {
+        if (pr_config_num(value, 0, 1e9, &v)) {
             snprintf(err, errlen, "--set sensors.stuck_s=%s: sensors.stuck_s must be a "
                      "number of seconds >= 0 (0: never stuck)", value);
             return PR_EINVAL;
