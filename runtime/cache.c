@@ -119,6 +119,7 @@ struct env {
     struct env *next;
     dev_t dev;
     ino_t ino;
+    pid_t pid;                 /* the opener: a forked child opens its own */
     int refs;
     MDB_env *mdb;
     MDB_dbi entries, expiry;
@@ -201,9 +202,19 @@ static void idle(struct env *e)
     }
 }
 
+/* Gets reuse the last get's snapshot while it is the newest: every write of
+ * this process resets it first (idle), and a commit by another process
+ * shows as a newer transaction id in the meta page, which is two loads to
+ * read.  A renew per get cost about 100 ns of an 850 ns hit. */
 static int read_begin(struct env *e)
 {
     int rc;
+    if (e->rtxn_live) {
+        MDB_envinfo info;
+        mdb_env_info(e->mdb, &info);
+        if (info.me_last_txnid == mdb_txn_id(e->rtxn))
+            return 0;
+    }
     idle(e);
     rc = mdb_txn_renew(e->rtxn);
     if (rc)
@@ -425,7 +436,9 @@ static int env_get(const char *path, size_t max_mb, struct env **out)
 
     if (data_file_id(path, isdir, &st) == 0) {
         for (e = registry; e; e = e->next) {
-            if (e->dev == st.st_dev && e->ino == st.st_ino) {
+            /* LMDB environments must not cross a fork: a child process
+             * that opens the file gets an environment of its own. */
+            if (e->dev == st.st_dev && e->ino == st.st_ino && e->pid == getpid()) {
                 e->refs++;
                 *out = e;
                 return 0;
@@ -445,6 +458,7 @@ static int env_get(const char *path, size_t max_mb, struct env **out)
     }
     e->dev = st.st_dev;
     e->ino = st.st_ino;
+    e->pid = getpid();
     e->refs = 1;
     e->next = registry;
     registry = e;

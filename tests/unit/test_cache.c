@@ -2,7 +2,8 @@
  * dir: fresh/stale/miss and the one-refresh claim under an injected clock,
  * eviction under a 1 MiB map (no put may fail), oversize entries, bounded
  * purge batches and the loop's purge timer, reopening, sharing a file
- * between handles, the commit policy (sync thread, sync_ms 0, shared and
+ * between handles, a second process's commits seen by the next get, the
+ * commit policy (sync thread, sync_ms 0, shared and
  * only tightening), and clear errors for bad paths and non-LMDB files. */
 #include "cache.h"
 #include "error.h"
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <lmdb.h>
@@ -385,6 +387,36 @@ static void test_reopen_and_share(void)
     ok(access(tmp_path("envdir/data.mdb"), F_OK) == 0, "directory path: data.mdb inside");
 }
 
+/* Gets reuse their read snapshot while it is the newest: a commit by
+ * another process must still show at the next get. */
+static void test_other_process(void)
+{
+    pr_cache_t *a = open_fake("proc.mdb", 2, 3600);
+    pr_cache_entry_t e;
+    pid_t pid;
+    int status = -1;
+
+    put_s(a, "k", "old", 3600);
+    pr_cache_get(a, "k", 1, &e);
+    ok(value_is(&e, "old"), "other process: first value read (snapshot live)");
+    pr_cache_get(a, "absent", 6, &e);
+    if ((pid = fork()) == 0) {
+        /* A fresh process: its own environment on the same file. */
+        pr_cache_t *b;
+        if (pr_cache_open(&b, tmp_path("proc.mdb"), 2, 3600) < 0)
+            _exit(2);
+        pr_cache_set_clock(b, fake_clock, NULL);
+        _exit(put_s(b, "k", "new", 3600) == 0 && put_s(b, "absent", "here", 3600) == 0 ? 0 : 3);
+    }
+    waitpid(pid, &status, 0);
+    is_int(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0, "other process: its puts returned 0");
+    pr_cache_get(a, "k", 1, &e);
+    ok(value_is(&e, "new"), "other process: its replacement is seen by the next get");
+    pr_cache_get(a, "absent", 6, &e);
+    ok(e.state == PR_CACHE_FRESH && value_is(&e, "here"), "other process: its new key is seen");
+    pr_cache_close(a);
+}
+
 /* Poll stats until syncs passes `than` or about 3 s passed. */
 static uint64_t wait_syncs(pr_cache_t *c, uint64_t than)
 {
@@ -467,6 +499,7 @@ int main(void)
     test_eviction();
     test_purge();
     test_reopen_and_share();
+    test_other_process();
     test_sync();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
