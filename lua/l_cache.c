@@ -39,6 +39,12 @@ static lcache_t *check_cache(lua_State *L, int idx)
     return lc;
 }
 
+pr_cache_t **pr_l_cache_slot(lua_State *L, int idx)
+{
+    lcache_t *lc = luaL_testudata(L, idx, CACHE_MT);
+    return lc ? &lc->c : NULL;
+}
+
 static void cache_close(lcache_t *lc)
 {
     if (!lc->c)

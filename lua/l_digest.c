@@ -3,30 +3,23 @@
  * For keys that name content: the query pipeline's cache key hashes the
  * request body with it.  A cryptographic hash because a collision there
  * would serve one client's answer to another's query, and request bodies
- * come from outside.  OpenSSL's libcrypto does the work; libcurl already
- * loads it on every device. */
+ * come from outside.  OpenSSL's libcrypto does the work (runtime/digest);
+ * libcurl already loads it on every device. */
 #include "perch.h"
 
-#include <openssl/evp.h>
+#include "digest.h"
 
 #include <lauxlib.h>
 
 static int l_sha256(lua_State *L)
 {
-    static const char hex[] = "0123456789abcdef";
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    char out[2 * EVP_MAX_MD_SIZE];
+    char out[PR_SHA256_HEX + 1];
     size_t len;
     const char *s = luaL_checklstring(L, 1, &len);
 
-    if (!EVP_Digest(s, len, md, &n, EVP_sha256(), NULL))
+    if (pr_sha256_hex(s, len, out) < 0)
         return luaL_error(L, "perch.sha256: libcrypto failed");
-    for (unsigned int i = 0; i < n; i++) {
-        out[2 * i] = hex[md[i] >> 4];
-        out[2 * i + 1] = hex[md[i] & 15];
-    }
-    lua_pushlstring(L, out, 2 * (size_t)n);
+    lua_pushlstring(L, out, PR_SHA256_HEX);
     return 1;
 }
 

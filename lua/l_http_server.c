@@ -20,7 +20,11 @@
  * perch.http.request) has its connection suspended until it returns.  The
  * task's end hook answers: the handler's response, 500 if it raised (the
  * host logged it with file:line), 504 if it overran timeout_ms (the task
- * is cancelled), 503 if its app went away. */
+ * is cancelled), 503 if its app went away.
+ *
+ * srv:route(method, path, fn, front): a C front (l_http_front.h) is asked
+ * first and may answer without any Lua running; perch.query's front
+ * answers fresh cache hits so. */
 #include "perch.h"
 
 #include "app.h"
@@ -28,6 +32,7 @@
 #include "http_server.h"
 #include "l_task.h"
 #include "log.h"
+#include "l_http_front.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -49,6 +54,8 @@ typedef struct route {
     size_t plen;           /* what to compare: without the '*' */
     int prefix;
     int ref;               /* the handler, in the binding's state */
+    int front_ref;         /* its front (l_http_front.h), or LUA_NOREF */
+    pr_l_http_front_t *front;
     char where[96];        /* where it was defined */
 } route_t;
 
@@ -431,6 +438,8 @@ static void on_dispatch(void *ud, pr_http_req_t *req)
         pr_http_req_respond_error(req, b ? 404 : 503, b ? "not found" : "not available", NULL);
         return;
     }
+    if (a.r->front && a.r->front->answer(a.r->front, req))
+        return;
     if (!(a.c = calloc(1, sizeof *a.c))) {
         pr_http_req_respond_error(req, 503, "out of memory", NULL);
         return;
@@ -479,6 +488,7 @@ static void binding_close(binding_t *b)
         route_t *r = b->routes;
         b->routes = r->next;
         luaL_unref(L, LUA_REGISTRYINDEX, r->ref);
+        luaL_unref(L, LUA_REGISTRYINDEX, r->front_ref);
         free(r->path);
         free(r);
     }
@@ -508,9 +518,11 @@ static int s_route(lua_State *L)
     const char *method = luaL_checkstring(L, 2), *path = luaL_checkstring(L, 3);
     size_t plen = strlen(path);
     route_t *r, **p;
+    pr_l_http_front_t *front;
     lua_Debug ar;
 
     luaL_checktype(L, 4, LUA_TFUNCTION);
+    front = lua_isnoneornil(L, 5) ? NULL : luaL_checkudata(L, 5, PR_L_HTTP_FRONT_MT);
     if (!*method || strlen(method) >= sizeof r->method ||
         strspn(method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != strlen(method))
         return luaL_error(L, "srv:route: method must be an upper-case word (GET, POST, ...), "
@@ -528,6 +540,10 @@ static int s_route(lua_State *L)
         if (!strcmp((*p)->method, method) && !strcmp((*p)->path, path)) {
             lua_pushvalue(L, 4);
             lua_rawseti(L, LUA_REGISTRYINDEX, (*p)->ref);
+            luaL_unref(L, LUA_REGISTRYINDEX, (*p)->front_ref);
+            lua_pushvalue(L, 5);
+            (*p)->front_ref = front ? luaL_ref(L, LUA_REGISTRYINDEX) : (lua_pop(L, 1), LUA_NOREF);
+            (*p)->front = front;
             return 0;
         }
     }
@@ -543,6 +559,9 @@ static int s_route(lua_State *L)
     snprintf(r->where, sizeof r->where, "%s:%d", ar.short_src, ar.linedefined);
     lua_pushvalue(L, 4);
     r->ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_pushvalue(L, 5);
+    r->front_ref = front ? luaL_ref(L, LUA_REGISTRYINDEX) : (lua_pop(L, 1), LUA_NOREF);
+    r->front = front;
     /* In the order given: the first route whose path matches wins. */
     *p = r;
     b->nroutes++;

@@ -27,6 +27,7 @@
  * Wrong arguments raise; text that is not JSON, or a value JSON cannot hold,
  * returns nil, "json: line:col: message" / "json.encode: path: message". */
 #include "perch.h"
+#include "l_json.h"
 
 #include <errno.h>
 #include <math.h>
@@ -187,15 +188,18 @@ static void next_number(scan_t *sc, const char **start, size_t *n)
     sc->pos = i;
 }
 
-/* Push the number item, exact for an integer literal.  Returns 0, or -1
- * with *bad at the literal and *why set: a leading zero (cJSON takes it,
- * JSON does not) or a magnitude beyond a double. */
-static int push_number(lua_State *L, scan_t *sc, const cJSON *item, size_t *bad,
-                       const char **why)
+/* Check the number item against its literal in the text (the next one
+ * after the cursor).  Returns 0 with *is_int and *iv set for a literal that
+ * is an exact 64-bit integer; or -1 with *bad at the literal and *why set:
+ * a leading zero (cJSON takes it, JSON does not) or a magnitude beyond a
+ * double. */
+static int number_literal(scan_t *sc, const cJSON *item, size_t *bad, const char **why,
+                          int *is_int, long long *iv)
 {
     const char *lit;
     size_t n;
     next_number(sc, &lit, &n);
+    *is_int = 0;
     {
         const char *d = lit + (n > 0 && *lit == '-');
         if (d + 1 < lit + n && d[0] == '0' && d[1] >= '0' && d[1] <= '9') {
@@ -207,13 +211,12 @@ static int push_number(lua_State *L, scan_t *sc, const cJSON *item, size_t *bad,
     if (n > 0 && n < 32 && !memchr(lit, '.', n) && !memchr(lit, 'e', n) && !memchr(lit, 'E', n)) {
         char tmp[32];
         char *end;
-        long long v;
         memcpy(tmp, lit, n);
         tmp[n] = '\0';
         errno = 0;
-        v = strtoll(tmp, &end, 10);
+        *iv = strtoll(tmp, &end, 10);
         if (errno == 0 && *end == '\0') {
-            lua_pushinteger(L, (lua_Integer)v);
+            *is_int = 1;
             return 0;
         }
     }
@@ -222,7 +225,22 @@ static int push_number(lua_State *L, scan_t *sc, const cJSON *item, size_t *bad,
         *why = "number out of range";
         return -1;
     }
-    lua_pushnumber(L, (lua_Number)item->valuedouble);  /* a float, or beyond 64 bits */
+    return 0;  /* a float, or beyond 64 bits: valuedouble */
+}
+
+/* Push the number item, exact for an integer literal.  Returns 0, or -1
+ * with *bad and *why set (number_literal). */
+static int push_number(lua_State *L, scan_t *sc, const cJSON *item, size_t *bad,
+                       const char **why)
+{
+    long long v;
+    int is_int;
+    if (number_literal(sc, item, bad, why, &is_int, &v) < 0)
+        return -1;
+    if (is_int)
+        lua_pushinteger(L, (lua_Integer)v);
+    else
+        lua_pushnumber(L, (lua_Number)item->valuedouble);
     return 0;
 }
 
@@ -329,6 +347,41 @@ static int l_decode(lua_State *L)
     cJSON_Delete(*root);
     *root = NULL;
     return 1;
+}
+
+/* The numbers of a parsed tree, in document order, as push_item meets
+ * them: 0 if each is one perch.json.decode takes. */
+static int check_numbers(scan_t *sc, const cJSON *item)
+{
+    size_t bad;
+    const char *why;
+    long long v;
+    int is_int;
+    if (cJSON_IsNumber(item))
+        return number_literal(sc, item, &bad, &why, &is_int, &v);
+    if (cJSON_IsArray(item) || cJSON_IsObject(item))
+        for (const cJSON *c = item->child; c; c = c->next)
+            if (check_numbers(sc, c) < 0)
+                return -1;
+    return 0;
+}
+
+cJSON *pr_json_parse_checked(const char *s, size_t len, int max_depth, size_t max_bytes)
+{
+    const char *why = NULL, *end = NULL;
+    scan_t sc = { s, len, 0 };
+    cJSON *root;
+
+    if (len > max_bytes || max_depth < 1 || max_depth > HARD_MAX_DEPTH || s[len] != '\0' ||
+        prescan(s, len, max_depth, &why) != (size_t)-1)
+        return NULL;
+    if (!(root = cJSON_ParseWithLengthOpts(s, len + 1, &end, 1)))
+        return NULL;
+    if (check_numbers(&sc, root) < 0) {
+        cJSON_Delete(root);
+        return NULL;
+    }
+    return root;
 }
 
 /* ------------------------------------------------------------- encode */

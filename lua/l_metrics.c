@@ -220,6 +220,12 @@ static int m_get(lua_State *L)
     return 1;
 }
 
+pr_metric_t *pr_l_metric_family(lua_State *L, int idx)
+{
+    lmetric_t *lm = luaL_testudata(L, idx, METRIC_MT);
+    return lm ? lm->f : NULL;
+}
+
 static int m_tostring(lua_State *L)
 {
     lmetric_t *lm = luaL_checkudata(L, 1, METRIC_MT);

@@ -141,6 +141,7 @@ static int open_protected(lua_State *L)
     lua_rawseti(L, -2, 2);
     lua_pop(L, 2);
     pr_l_retry_preload(L);
+    pr_l_query_front_preload(L);
 
     luaL_requiref(L, "perch", luaopen_perch, 1);
     lua_pop(L, 1);

@@ -33,12 +33,18 @@ void pr_l_sensors_attach(lua_State *L, pr_sampler_t *s)
 
 static pr_sampler_t *sampler_of(lua_State *L)
 {
+    pr_sampler_t *s = pr_l_sensors_sampler(L);
+    if (!s)
+        luaL_error(L, "perch.sensors: no sensor sampler in this state (an app starts one)");
+    return s;
+}
+
+pr_sampler_t *pr_l_sensors_sampler(lua_State *L)
+{
     pr_sampler_t *s;
     lua_getfield(L, LUA_REGISTRYINDEX, SAMPLER_KEY);
     s = lua_touserdata(L, -1);
     lua_pop(L, 1);
-    if (!s)
-        luaL_error(L, "perch.sensors: no sensor sampler in this state (an app starts one)");
     return s;
 }
 

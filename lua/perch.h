@@ -26,6 +26,10 @@ void pr_l_http_open(lua_State *L);
 /* perch.http.serve, into the perch.http table l_http.c made. */
 void pr_l_http_server_open(lua_State *L);
 void pr_l_metrics_open(lua_State *L);
+/* The family behind the perch.metrics handle at idx; NULL if idx is not
+ * one or its label names are not fixed yet.  Does not raise. */
+struct pr_metric;
+struct pr_metric *pr_l_metric_family(lua_State *L, int idx);
 void pr_l_log_open(lua_State *L);
 void pr_l_kernels_open(lua_State *L);
 void pr_l_buffer_open(lua_State *L);
@@ -44,7 +48,14 @@ void pr_l_sensors_open(lua_State *L);
  * it.  May raise (memory): call protected. */
 struct pr_sampler;
 void pr_l_sensors_attach(lua_State *L, struct pr_sampler *s);
+/* The attached sampler, or NULL.  Does not raise. */
+struct pr_sampler *pr_l_sensors_sampler(lua_State *L);
 void pr_l_cache_open(lua_State *L);
+/* Where the perch.cache handle at idx keeps its pr_cache_t (NULL once the
+ * handle is closed), for C that holds a reference to the handle; NULL if
+ * idx is not a cache handle.  Does not raise. */
+struct pr_cache;
+struct pr_cache **pr_l_cache_slot(lua_State *L, int idx);
 /* perch.frames (sources, frames, dir_sink), perch.jpeg, perch.motion. */
 void pr_l_frames_open(lua_State *L);
 void pr_l_jpeg_open(lua_State *L);
@@ -53,6 +64,8 @@ void pr_l_json_open(lua_State *L);
 void pr_l_digest_open(lua_State *L);
 /* package.preload["perch.retry.core"]: what lua/perch/retry.lua builds on. */
 void pr_l_retry_preload(lua_State *L);
+/* package.preload["perch.query.front"]: perch.query's fast path in C. */
+void pr_l_query_front_preload(lua_State *L);
 /* Load a .npy file into a new f32 buffer left on the stack (0), or push a
  * message naming the file and the problem (-1).  hdr gets the shape. */
 struct pr_lbuf;

@@ -962,12 +962,16 @@ void pr_cache_release(pr_cache_t *c, const void *key, size_t klen)
 
 /* ------------------------------------------------------------- reading -- */
 
-int pr_cache_get(pr_cache_t *c, const void *key, size_t klen, pr_cache_entry_t *out)
+/* Find key's entry and fill out with it, state unset.  Returns 1 for an
+ * entry still of use (before its stale deadline), 0 for none (out says
+ * MISS), or an error; counts nothing.  *fresh: before its expiry, and not
+ * stored in the future (the clock stepped back). */
+static int read_entry(pr_cache_t *c, const void *key, size_t klen, pr_cache_entry_t *out,
+                      int64_t *now, int *fresh)
 {
     struct env *e;
     MDB_val k = { klen, (void *)key }, v;
     struct rec r;
-    int64_t now;
     int rc;
 
     if (!out)
@@ -980,17 +984,13 @@ int pr_cache_get(pr_cache_t *c, const void *key, size_t klen, pr_cache_entry_t *
     if ((rc = read_begin(e)))
         return rc;
     rc = mdb_get(e->rtxn, e->entries, &k, &v);
-    if (rc == MDB_NOTFOUND) {
-        e->st.misses++;
+    if (rc == MDB_NOTFOUND)
         return 0;
-    }
     if (rc || (rc = rec_read(&v, &r)))
         return lerr(rc);
-    now = now_ns(c);
-    if (now >= r.stale_until_ns) {
-        e->st.misses++;  /* past any use; the purge takes it */
-        return 0;
-    }
+    *now = now_ns(c);
+    if (*now >= r.stale_until_ns)
+        return 0;  /* past any use; the purge takes it */
     out->value = (const char *)v.mv_data + sizeof r + r.ct_len + 1;
     out->len = v.mv_size - sizeof r - r.ct_len - 1;
     out->content_type = (const char *)v.mv_data + sizeof r;
@@ -998,7 +998,22 @@ int pr_cache_get(pr_cache_t *c, const void *key, size_t klen, pr_cache_entry_t *
     out->stored_ns = r.stored_ns;
     out->expires_ns = r.expires_ns;
     out->stale_until_ns = r.stale_until_ns;
-    if (now < r.expires_ns && r.stored_ns <= now + FUTURE_SLACK_NS) {
+    *fresh = *now < r.expires_ns && r.stored_ns <= *now + FUTURE_SLACK_NS;
+    return 1;
+}
+
+int pr_cache_get(pr_cache_t *c, const void *key, size_t klen, pr_cache_entry_t *out)
+{
+    int64_t now = 0;
+    int fresh = 0, rc = read_entry(c, key, klen, out, &now, &fresh);
+    struct env *e;
+
+    if (rc < 0)
+        return rc;
+    e = c->e;
+    if (rc == 0) {
+        e->st.misses++;
+    } else if (fresh) {
         out->state = PR_CACHE_FRESH;
         e->st.hits++;
     } else {
@@ -1007,6 +1022,24 @@ int pr_cache_get(pr_cache_t *c, const void *key, size_t klen, pr_cache_entry_t *
         out->refresh_due = claim_take(c, key, klen, now);
         e->st.refreshes += (uint64_t)out->refresh_due;
     }
+    return 0;
+}
+
+int pr_cache_get_fresh(pr_cache_t *c, const void *key, size_t klen, pr_cache_entry_t *out)
+{
+    int64_t now = 0;
+    int fresh = 0, rc = read_entry(c, key, klen, out, &now, &fresh);
+
+    if (rc <= 0)
+        return rc;
+    if (!fresh) {
+        /* stale: the caller's pr_cache_get decides, claim and counts */
+        memset(out, 0, sizeof *out);
+        out->content_type = "";
+        return 0;
+    }
+    out->state = PR_CACHE_FRESH;
+    c->e->st.hits++;
     return 0;
 }
 

@@ -130,6 +130,12 @@ typedef struct pr_cache_entry {
  * LMDB's read-only map and stay valid until the next pr_cache_* call on the
  * same file (any handle): copy them to keep them. */
 int pr_cache_get(pr_cache_t *c, const void *key, size_t klen, pr_cache_entry_t *e);
+/* Only a fresh entry: as pr_cache_get for one (counted as a hit), else
+ * state MISS with nothing counted and no refresh claimed, so a caller that
+ * then calls pr_cache_get for a stale or missing entry gets exactly what it
+ * would have without this look first.  For fast paths that serve fresh
+ * hits themselves and hand everything else on. */
+int pr_cache_get_fresh(pr_cache_t *c, const void *key, size_t klen, pr_cache_entry_t *e);
 /* Delete key (absent is fine: 0).  Clears its refresh claim. */
 int pr_cache_del(pr_cache_t *c, const void *key, size_t klen);
 /* Give up a refresh claim (a failed refresh), so the next stale get of key

@@ -16,6 +16,7 @@ local q = perch.query.new{
              retry = perch.retry.policy{ attempts = 3, backoff = "full", base_ms = 50,
                                          cap_ms = 1000, deadline_ms = 5000, budget = 0.2 } },
   },
+  fast_hits = cfg.fast_hits ~= false,   -- --set query.fast_hits=false: every request through Lua
   handlers = {
     -- answered on the device: the path works end to end without the radio
     echo = function(req, body) return { echo = body, at = perch.now() } end,
@@ -23,5 +24,5 @@ local q = perch.query.new{
 }
 
 local srv = perch.http.serve{}
-srv:route("POST", "/v1/query", function(req) return q:handle(req) end)
+q:route(srv)   -- POST /v1/query; fresh cache hits are answered in C
 perch.log.info("query: serving POST /v1/query on %s", srv:address())

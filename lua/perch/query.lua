@@ -11,7 +11,12 @@
 --     handlers = { echo = function(req, body_json) return { echo = body_json } end },
 --     link = function() return 0.8 end,                         -- link health for link_below
 --   }
---   srv:route("POST", "/v1/query", function(req) return q:handle(req) end)
+--   q:route(srv)            -- POST /v1/query on srv, fresh hits answered in C
+--
+-- q:route(srv [, method, path]) is srv:route(method, path, function(req)
+-- return q:handle(req) end, q:front()): the same answers, but a fresh cache
+-- hit whose rule C can decide is served without running Lua (see
+-- lua/l_query_front.c; fast_hits = false in new{} turns that off).
 --
 -- q:handle(req) takes the server's request table ({ method, path, query,
 -- headers, body }) and returns { status, headers, body }.  Every answer is
@@ -35,7 +40,7 @@ local Q = {}
 Q.__index = Q
 
 local NEW_KEYS = { rules = true, cache = true, upstreams = true, retries = true, handlers = true,
-                   link = true, inputs = true, max_body = true, max_depth = true }
+                   link = true, inputs = true, max_body = true, max_depth = true, fast_hits = true }
 local UPSTREAM_KEYS = { url = true, retry = true, timeout_ms = true, headers = true }
 
 local function set_of(t)
@@ -98,6 +103,7 @@ function M.new(cfg)
     end
   end
   if cfg.link ~= nil and type(cfg.link) ~= "function" then error("perch.query.new: 'link' must be a function", 2) end
+  if cfg.fast_hits ~= nil and type(cfg.fast_hits) ~= "boolean" then error("perch.query.new: 'fast_hits' must be a boolean", 2) end
   local limits = { max_depth = cfg.max_depth or 64, max_bytes = cfg.max_body or 1048576 }
   local lok, lerr = pcall(perch.json.decode, "1", limits)
   if not lok then error("perch.query.new: " .. tostring(lerr):gsub("json%.decode: option", "max_body/max_depth:"), 2) end
@@ -108,11 +114,32 @@ function M.new(cfg)
   local q = setmetatable({
     router = router, cache = cfg.cache, upstreams = ups, retries = cfg.retries or {},
     handlers = cfg.handlers or {}, link = cfg.link, inputs = cfg.inputs,
-    max_body = limits.max_bytes, max_depth = limits.max_depth,
+    max_body = limits.max_bytes, max_depth = limits.max_depth, fast_hits = cfg.fast_hits ~= false,
     stats = { requests = 0, hits = 0, stale = 0, misses = 0, refreshes = 0, errors = 0 },
   }, Q)
   init_metrics(q)
   return q
+end
+
+-- The C fast path for this q's fresh hits (l_query_front.c), or nil when
+-- there is nothing it could serve: no cache, or fast_hits = false.
+function Q:front()
+  if self._front == nil then
+    self._front = false
+    if self.cache and self.fast_hits then
+      self._front = require("perch.query.front").new{
+        rules = self.router:plan(), cache = self.cache, stats = self.stats, metric = self.m_requests,
+        live_inputs = self.inputs == nil, max_depth = self.max_depth, max_body = self.max_body }
+    end
+  end
+  return self._front or nil
+end
+
+-- Serve this q on srv (perch.http.serve): method and path default to
+-- POST /v1/query.
+function Q:route(srv, method, path)
+  srv:route(method or "POST", path or "/v1/query", function(req) return self:handle(req) end, self:front())
+  return srv
 end
 
 local function cache_key(req)

@@ -53,12 +53,22 @@ local function parse_target(s)
   return nil
 end
 
--- Check one match table; returns a list of compiled predicates.
+-- Check one match table; returns a list of compiled predicates and, in
+-- the same order, a plain description of each for perch.query's C fast
+-- path (router:plan()): { "method", { names } }, { "path", p },
+-- { "prefix", p }, { "body_min", n }, { "body_max", n }, { "json", parts,
+-- want }, { "battery_below", v }, { "battery_above", v }, { "on_ac", b };
+-- { "opaque" } for what only Lua can decide (patterns, headers, functions,
+-- link health).
+local OPAQUE = { "opaque" }
 local function compile_match(i, rule, m, known)
   local bad = function(key, what) error(("%s: match.%s %s"):format(label(i, rule), key, what), 0) end
   if type(m) ~= "table" then error(("%s: 'match' must be a table"):format(label(i, rule)), 0) end
-  local preds = {}
-  local function add(f) preds[#preds + 1] = f end
+  local preds, descs = {}, {}
+  local function add(f, desc)
+    preds[#preds + 1] = f
+    descs[#descs + 1] = desc or OPAQUE
+  end
   for k in pairs(m) do
     if not MATCH_KEYS[k] then
       error(("%s: unknown match key '%s'"):format(label(i, rule), tostring(k)), 0)
@@ -72,17 +82,19 @@ local function compile_match(i, rule, m, known)
       set[v] = true
     end
     if next(set) == nil then bad("method", "is an empty list") end
-    add(function(req) return set[req.method] == true end)
+    local names = {}
+    for v in pairs(set) do names[#names + 1] = v end
+    add(function(req) return set[req.method] == true end, { "method", names })
   end
   if m.path ~= nil then
     if type(m.path) ~= "string" then bad("path", "must be a string") end
     local p = m.path
-    add(function(req) return req.path == p end)
+    add(function(req) return req.path == p end, { "path", p })
   end
   if m.path_prefix ~= nil then
     if type(m.path_prefix) ~= "string" then bad("path_prefix", "must be a string") end
     local p = m.path_prefix
-    add(function(req) return type(req.path) == "string" and req.path:sub(1, #p) == p end)
+    add(function(req) return type(req.path) == "string" and req.path:sub(1, #p) == p end, { "prefix", p })
   end
   if m.path_pattern ~= nil then
     if type(m.path_pattern) ~= "string" then bad("path_pattern", "must be a string") end
@@ -96,9 +108,9 @@ local function compile_match(i, rule, m, known)
     if v ~= nil then
       if math.type(v) ~= "integer" or v < 0 then bad(key, "must be a whole number of bytes") end
       if key == "body_min" then
-        add(function(req) return #(req.body or "") >= v end)
+        add(function(req) return #(req.body or "") >= v end, { "body_min", v })
       else
-        add(function(req) return #(req.body or "") <= v end)
+        add(function(req) return #(req.body or "") <= v end, { "body_max", v })
       end
     end
   end
@@ -144,7 +156,7 @@ local function compile_match(i, rule, m, known)
         end
         if wt == "function" then return v ~= nil and want(v) and true or false end
         return v == want
-      end)
+      end, wt ~= "function" and { "json", parts, want } or nil)
     end
   end
   for _, key in ipairs({ "battery_below", "battery_above" }) do
@@ -157,7 +169,7 @@ local function compile_match(i, rule, m, known)
         if b == nil then return false end
         if below then return b < v end
         return b > v
-      end)
+      end, { key, v })
     end
   end
   if m.on_ac ~= nil then
@@ -166,7 +178,7 @@ local function compile_match(i, rule, m, known)
     add(function(_, ctx)
       local v = ctx and ctx:inputs().on_ac
       return v ~= nil and v == want
-    end)
+    end, { "on_ac", want })
   end
   for _, key in ipairs({ "link_below", "link_above" }) do
     local v = m[key]
@@ -187,7 +199,7 @@ local function compile_match(i, rule, m, known)
     local f = m.when
     add(function(req, ctx) return f(req, ctx) and true or false end)
   end
-  return preds
+  return preds, descs
 end
 
 local Router = {}
@@ -253,7 +265,8 @@ function M.new(rules, known)
         bad("key 'retry': no retry policy named '%s'", rule.retry)
       end
     end
-    local preds = rule.match == nil and {} or compile_match(i, rule, rule.match, known)
+    local preds, descs = {}, {}
+    if rule.match ~= nil then preds, descs = compile_match(i, rule, rule.match, known) end
     if #preds == 0 and i < n then
       bad("matches everything but is not the last rule: rules %d..%d could never match", i + 1, n)
     end
@@ -262,7 +275,7 @@ function M.new(rules, known)
     end
     compiled[i] = { name = rule.name, index = i, kind = kind, target = target,
                     status = rule.status, message = rule.message, ttl_s = rule.ttl_s,
-                    stale_s = rule.stale_s, retry = rule.retry, preds = preds }
+                    stale_s = rule.stale_s, retry = rule.retry, preds = preds, descs = descs }
   end
   return setmetatable({ rules = compiled }, Router)
 end
@@ -298,6 +311,16 @@ end
 function M.context(c)
   c = c or {}
   return setmetatable({ json = c.json, _link_fn = c.link, _inputs_src = c.inputs }, Ctx)
+end
+
+-- The rules as plain data for a C evaluator (perch.query's fast path):
+-- a list of { name, kind, ttl_s, preds = descriptions }, see compile_match.
+function Router:plan()
+  local out = {}
+  for i, r in ipairs(self.rules) do
+    out[i] = { name = r.name, kind = r.kind, ttl_s = r.ttl_s, preds = r.descs }
+  end
+  return out
 end
 
 -- The first rule whose conditions all hold (the default at worst).  A

@@ -4,7 +4,7 @@
 local t = require "perch.test"
 local route = perch.route
 
-t.plan(42)
+t.plan(47)
 
 local function err_of(rules, known)
   local ok, e = pcall(route.new, rules, known)
@@ -114,6 +114,31 @@ t.ok(d.kind == "upstream" and d.target == "main" and d.ttl_s == 30 and d.stale_s
 local rb = route.new({ { name = "boom", match = { when = function() error("oops") end }, target = "local:x" }, D })
 t.like(select(2, pcall(rb.match, rb, { path = "/" })), "routing rule 1 %('boom'%):.*oops",
        "a raising when names its rule")
+
+-- router:plan(): the rules as data for perch.query's C front, conditions
+-- in evaluation order, opaque where only Lua can judge.
+local rp = route.new({
+  { name = "a", match = { method = "POST", path = "/q", body_max = 10, json = { ["x.2"] = 5 } },
+    target = "local:h", ttl_s = 5 },
+  { name = "b", match = { path_pattern = "^/p", battery_below = 20, on_ac = true }, target = "cache-only" },
+  { name = "c", match = { json = { f = function() return true end, n = perch.json.null } }, target = "reject", status = 403 },
+  D })
+local plan = rp:plan()
+t.ok(#plan == 4 and plan[1].name == "a" and plan[1].kind == "local" and plan[1].ttl_s == 5 and
+     plan[2].kind == "cache-only" and plan[4].kind == "upstream" and #plan[4].preds == 0,
+     "plan: one entry per rule with name, kind and ttl")
+local kinds = {}
+for i, p in ipairs(plan[1].preds) do kinds[i] = p[1] end
+t.is(table.concat(kinds, ","), "method,path,body_max,json", "plan: the conditions in the order they are checked")
+t.ok(plan[1].preds[4][2][1] == "x" and plan[1].preds[4][2][2] == 2 and plan[1].preds[4][3] == 5,
+     "plan: a json field as its path parts (an index as an integer) and the wanted value")
+kinds = {}
+for i, p in ipairs(plan[2].preds) do kinds[i] = p[1] end
+t.is(table.concat(kinds, ","), "opaque,battery_below,on_ac", "plan: a pattern is opaque; live inputs are not")
+local c = {}
+for _, p in ipairs(plan[3].preds) do c[#c + 1] = p[1] == "json" and (p[3] == perch.json.null and "null" or "?") or p[1] end
+table.sort(c)
+t.is(table.concat(c, ","), "null,opaque", "plan: a json function is opaque, json null is kept")
 
 -- The shipped default rules load against what they name.
 local shipped = dofile("policies/routing.lua")

@@ -387,6 +387,33 @@ static void test_reopen_and_share(void)
     ok(access(tmp_path("envdir/data.mdb"), F_OK) == 0, "directory path: data.mdb inside");
 }
 
+/* pr_cache_get_fresh: fresh entries only, and a stale or missing one is
+ * left exactly as it was for the pr_cache_get that follows. */
+static void test_get_fresh(void)
+{
+    pr_cache_t *c = open_fake("fresh.mdb", 2, 60);
+    pr_cache_meta_t m = { .ttl_s = 10, .stale_s = 100, .content_type = "text/x", .flags = 201 };
+    pr_cache_stats_t st0, st1;
+    pr_cache_entry_t e;
+
+    pr_cache_put(c, "f", 1, "val", 3, &m);
+    pr_cache_stats(c, &st0);
+    is_int(pr_cache_get_fresh(c, "f", 1, &e), 0, "get_fresh: 0");
+    ok(e.state == PR_CACHE_FRESH && value_is(&e, "val") && !strcmp(e.content_type, "text/x") &&
+       e.flags == 201, "get_fresh: a fresh entry with its value, type and flags");
+    pr_cache_get_fresh(c, "nope", 4, &e);
+    is_int(e.state, PR_CACHE_MISS, "get_fresh: absent is a miss");
+    fake_now += 20 * S;
+    pr_cache_get_fresh(c, "f", 1, &e);
+    ok(e.state == PR_CACHE_MISS && e.value == NULL, "get_fresh: a stale entry is not given");
+    pr_cache_stats(c, &st1);
+    ok(st1.hits == st0.hits + 1 && st1.misses == st0.misses && st1.stale == st0.stale &&
+       st1.refreshes == st0.refreshes, "get_fresh: counts its hit only");
+    pr_cache_get(c, "f", 1, &e);
+    ok(e.state == PR_CACHE_STALE && e.refresh_due, "the get after it still claims the refresh");
+    pr_cache_close(c);
+}
+
 /* Gets reuse their read snapshot while it is the newest: a commit by
  * another process must still show at the next get. */
 static void test_other_process(void)
@@ -500,6 +527,7 @@ int main(void)
     test_purge();
     test_reopen_and_share();
     test_other_process();
+    test_get_fresh();
     test_sync();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
