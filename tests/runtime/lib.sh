@@ -9,7 +9,10 @@ set -u
 : "${PERCH_RUNNER:=}"
 PERCH_BIN="$PERCH_BUILD/perch"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/perch-test.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
+# At exit: stop what start_upstream and start left running, then clean up.
+UPSTREAM_PID=
+PID=
+trap 'kill $UPSTREAM_PID $PID 2>/dev/null; rm -rf "$TMP"' EXIT
 _n=0
 _failed=0
 
@@ -97,4 +100,21 @@ subtest() {
     else
         ok 1 "$name"; diag "  plan ${plan:-none}, ran $ran, failed $bad"
     fi
+}
+
+# free_port: a loopback port nothing listens on (bound, then let go).
+free_port() {
+    /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# start_upstream: tests/runtime/http_upstream.py on a free loopback port
+# for at most 120 s; sets UPSTREAM (its port) and UPSTREAM_PID, or bails
+# out of the test.
+start_upstream() {
+    /usr/bin/python3 "$(dirname "${BASH_SOURCE[0]}")/http_upstream.py" --lifetime 120 \
+        >"$TMP/upstream.port" 2>"$TMP/upstream.err" &
+    UPSTREAM_PID=$!
+    for _ in $(seq 100); do [ -s "$TMP/upstream.port" ] && break; sleep 0.1; done
+    UPSTREAM=$(head -1 "$TMP/upstream.port")
+    [ -n "$UPSTREAM" ] || { echo "Bail out! the test upstream did not start: $(cat "$TMP/upstream.err")"; exit 1; }
 }

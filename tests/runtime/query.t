@@ -12,12 +12,8 @@
 plan 4
 export no_proxy=127.0.0.1 NO_PROXY=127.0.0.1
 
-/usr/bin/python3 "$(dirname "$0")/http_upstream.py" --lifetime 120 >"$TMP/port" 2>"$TMP/server.err" &
-SERVER=$!
-trap 'kill "$SERVER" 2>/dev/null; rm -rf "$TMP"' EXIT
-for _ in $(seq 100); do [ -s "$TMP/port" ] && break; sleep 0.1; done
-PORT=$(head -1 "$TMP/port")
-[ -n "$PORT" ] || { echo "Bail out! the test upstream did not start: $(cat "$TMP/server.err")"; exit 1; }
+start_upstream
+PORT=$UPSTREAM
 
 main=$(script main <<'LUA'
 local t = require "perch.test"

@@ -19,7 +19,6 @@ echo Battery >"$bat/type"
 echo Discharging >"$bat/status"
 echo 80 >"$bat/capacity"
 
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 P1=$(free_port)
 P2=$(free_port)
 

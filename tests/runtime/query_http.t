@@ -9,14 +9,10 @@
 plan 15
 export no_proxy=127.0.0.1 NO_PROXY=127.0.0.1
 
-/usr/bin/python3 "$(dirname "$0")/http_upstream.py" --lifetime 120 >"$TMP/port" 2>"$TMP/server.err" &
-SERVER=$!
-trap 'kill "$SERVER" "$PID" 2>/dev/null; rm -rf "$TMP"' EXIT
-for _ in $(seq 100); do [ -s "$TMP/port" ] && break; sleep 0.1; done
-UP=$(head -1 "$TMP/port")
-[ -n "$UP" ] || { echo "Bail out! the test upstream did not start"; exit 1; }
+start_upstream
+UP=$UPSTREAM
 # A free port for perch: ask the kernel, then hand it over.
-PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 
 start app run scripts/query.lua --duration 300 --no-watch --set repl.enabled=false \
     --set http.listen=127.0.0.1:"$PORT" --set query.cache="$TMP/q.mdb" \
