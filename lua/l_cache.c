@@ -21,6 +21,8 @@
 
 #include <lauxlib.h>
 
+#include "lopt.h"
+
 #define CACHE_MT "perch.cache"
 #define DEFAULT_PURGE_S 1.0
 
@@ -125,21 +127,6 @@ static double opt_number(lua_State *L, int t, const char *key, double def, doubl
     return v;
 }
 
-static void check_keys(lua_State *L, int t, const char *const *allowed, const char *what)
-{
-    lua_pushnil(L);
-    while (lua_next(L, t)) {
-        int known = 0;
-        lua_pop(L, 1);
-        if (lua_type(L, -1) == LUA_TSTRING) {
-            for (const char *const *a = allowed; *a; a++)
-                known |= strcmp(lua_tostring(L, -1), *a) == 0;
-        }
-        if (!known)
-            luaL_error(L, "unknown %s option '%s'", what, luaL_tolstring(L, -1, NULL));
-    }
-}
-
 /* The app's default commit policy: perch.config.cache.sync_ms (--set
  * cache.sync_ms=N), else PR_CACHE_DEFAULT_SYNC_MS. */
 static double config_sync_ms(lua_State *L)
@@ -175,7 +162,7 @@ static int l_open(lua_State *L)
 
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_settop(L, 1);
-    check_keys(L, 1, keys, "cache.open");
+    pr_lopt_keys(L, 1, "perch.cache.open", keys);
     if (lua_getfield(L, 1, "path") != LUA_TSTRING || lua_rawlen(L, -1) == 0)
         return luaL_error(L, "cache.open needs 'path' (a non-empty string)");
     path = lua_tostring(L, -1);  /* stays on the stack */
@@ -272,7 +259,7 @@ static int c_put(lua_State *L)
         if (!isfinite(m.ttl_s) || m.ttl_s <= 0 || m.ttl_s > 1e9)
             return luaL_argerror(L, 4, lua_pushfstring(L, "ttl_s must be > 0, got %f", m.ttl_s));
     } else if (lua_type(L, 4) == LUA_TTABLE) {
-        check_keys(L, 4, keys, "cache put");
+        pr_lopt_keys(L, 4, "cache:put", keys);
         m.ttl_s = opt_number(L, 4, "ttl_s", 0, 0, 0, 1e9);
         /* Lua's stale_s = 0 is "no stale window"; the C API says that with
          * a negative value, its 0 being "the default". */

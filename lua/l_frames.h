@@ -13,6 +13,8 @@
 
 #include <lua.h>
 
+#include "lopt.h"
+
 #include "frame.h"
 
 typedef struct pr_lframe {
@@ -32,17 +34,6 @@ void pr_lframe_release(pr_lframe_t *lf);
 
 /* JPEG bytes at idx: a JPEG frame or a string (raises otherwise). */
 const uint8_t *pr_l_jpeg_arg(lua_State *L, int idx, size_t *len);
-
-/* Options table at t for `what` ("perch.motion.new"): unknown keys raise,
- * naming the key; each getter raises on a wrong type or range. */
-void pr_lopt_keys(lua_State *L, int t, const char *what, const char *const *keys);
-double pr_lopt_num(lua_State *L, int t, const char *what, const char *key, double def,
-                   double lo, double hi);
-lua_Integer pr_lopt_int(lua_State *L, int t, const char *what, const char *key,
-                        lua_Integer def, lua_Integer lo, lua_Integer hi);
-const char *pr_lopt_str(lua_State *L, int t, const char *what, const char *key,
-                        const char *def);
-int pr_lopt_bool(lua_State *L, int t, const char *what, const char *key, int def);
 
 /* nil, message, code (an errno name, or `code` when given) for a failure. */
 int pr_l_fail(lua_State *L, const char *msg, int rc, const char *code);

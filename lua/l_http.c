@@ -31,6 +31,8 @@
 
 #include <lauxlib.h>
 
+#include "lopt.h"
+
 #define CLIENT_MT "perch.http.client"
 
 typedef struct lclient {
@@ -279,17 +281,7 @@ static int l_request(lua_State *L)
 
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_settop(L, 1);
-    lua_pushnil(L);
-    while (lua_next(L, 1)) {
-        int known = 0;
-        if (lua_type(L, -2) == LUA_TSTRING)
-            for (int i = 0; fields[i]; i++)
-                known |= !strcmp(lua_tostring(L, -2), fields[i]);
-        if (!known)
-            return luaL_error(L, "perch.http.request: unknown field '%s' (known: method, url, "
-                                 "headers, body, timeout_ms)", luaL_tolstring(L, -2, NULL));
-        lua_pop(L, 1);
-    }
+    pr_lopt_keys(L, 1, "perch.http.request", fields);
     if (lua_getfield(L, 1, "url") != LUA_TSTRING)
         return luaL_error(L, "perch.http.request: url must be a string");
     spec.url = lua_tostring(L, -1);

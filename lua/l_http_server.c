@@ -44,6 +44,8 @@
 
 #include <lauxlib.h>
 
+#include "lopt.h"
+
 #define SERVER_MT "perch.http.server"
 #define DEFAULT_TIMEOUT_MS 10000
 
@@ -657,19 +659,7 @@ static int l_serve(lua_State *L)
     lua_settop(L, 1);
     if (!env)
         return luaL_error(L, "perch.http.serve: not inside an app");
-    lua_pushnil(L);
-    while (lua_next(L, 1)) {
-        int known = 0;
-        if (lua_type(L, -2) == LUA_TSTRING)
-            for (int i = 0; fields[i]; i++)
-                known |= !strcmp(lua_tostring(L, -2), fields[i]);
-        if (!known)
-            return luaL_error(L, "perch.http.serve: unknown field '%s' (known: listen, max_body, "
-                                 "max_connections, timeout_ms, client_timeout_s, stall_ms, "
-                                 "health_hold_s)",
-                              luaL_tolstring(L, -2, NULL));
-        lua_pop(L, 1);
-    }
+    pr_lopt_keys(L, 1, "perch.http.serve", fields);
     /* perch.config.http.listen, perch.config.http.server.* */
     lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
     if (lua_getfield(L, -1, "perch") == LUA_TTABLE && lua_getfield(L, -1, "config") == LUA_TTABLE &&

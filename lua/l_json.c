@@ -28,6 +28,7 @@
  * returns nil, "json: line:col: message" / "json.encode: path: message". */
 #include "perch.h"
 #include "l_json.h"
+#include "lopt.h"
 
 #include <errno.h>
 #include <math.h>
@@ -73,17 +74,7 @@ static int opts_table(lua_State *L, int idx, const char *fn, const char *const *
 {
     if (lua_isnoneornil(L, idx))
         return 0;
-    luaL_checktype(L, idx, LUA_TTABLE);
-    lua_pushnil(L);
-    while (lua_next(L, idx)) {
-        int known = 0;
-        lua_pop(L, 1);
-        if (lua_type(L, -1) == LUA_TSTRING)
-            for (const char *const *a = allowed; *a; a++)
-                known |= strcmp(lua_tostring(L, -1), *a) == 0;
-        if (!known)
-            luaL_error(L, "%s: unknown option '%s'", fn, luaL_tolstring(L, -1, NULL));
-    }
+    pr_lopt_keys(L, idx, fn, allowed);
     return idx;
 }
 

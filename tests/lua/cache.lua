@@ -18,7 +18,7 @@ perch.on_stop(cleanup)
 -- Misuse raises, naming the problem.
 t.raises(function() perch.cache.open() end, "table expected", "open needs a table")
 t.raises(function() perch.cache.open{ max_mb = 1 } end, "needs 'path'", "path is required")
-t.raises(function() perch.cache.open{ path = path, ttl = 5 } end, "unknown cache.open option 'ttl'",
+t.raises(function() perch.cache.open{ path = path, ttl = 5 } end, "perch.cache.open: unknown option 'ttl'",
   "unknown options are refused")
 t.raises(function() perch.cache.open{ path = path, default_ttl_s = -1 } end,
   "'default_ttl_s' must be > 0", "negative TTL refused")
@@ -80,7 +80,7 @@ t.raises(function() c:put("", "x") end, "key must be 1..511 bytes", "empty key r
 t.raises(function() c:get(("k"):rep(512)) end, "key must be 1..511 bytes", "long key raises")
 t.raises(function() c:put("k", {}) end, "string expected", "a table value raises")
 t.raises(function() c:put("k", "v", -1) end, "ttl_s must be > 0", "negative ttl raises")
-t.raises(function() c:put("k", "v", { ttl = 1 }) end, "unknown cache put option 'ttl'",
+t.raises(function() c:put("k", "v", { ttl = 1 }) end, "cache:put: unknown option 'ttl' %(known: ttl_s",
   "unknown put option raises")
 local ok2, err2, code2 = c:put("huge", ("x"):rep(3 * 1024 * 1024))
 t.ok(ok2 == nil and code2 == "ETOOBIG", "oversize value: nil, ETOOBIG")

@@ -7,7 +7,7 @@ local perch = require "perch"
 t.plan(46)
 
 -- Misuse raises, naming the problem.
-t.raises(function() perch.http.serve{ lisen = "x" } end, "unknown field 'lisen'",
+t.raises(function() perch.http.serve{ lisen = "x" } end, "unknown option 'lisen' %(known: listen, ",
          "an unknown option raises")
 t.raises(function() perch.http.serve{ listen = "nowhere" } end, "bad listen address 'nowhere'",
          "a bad address raises")

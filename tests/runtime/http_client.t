@@ -38,7 +38,7 @@ t.raises(function() perch.http.request{ url = base } end,
 perch.spawn(function()
   local R = perch.http.request
   t.raises(function() R("x") end, "table expected", "needs a table")
-  t.raises(function() R{ url = base, timeout = 5 } end, "unknown field 'timeout'", "unknown fields raise")
+  t.raises(function() R{ url = base, timeout = 5 } end, "unknown option 'timeout' %(known: method, url", "unknown fields raise")
   t.raises(function() R{ url = "ftp://127.0.0.1/" } end, "only http:// and https://", "other schemes raise")
   t.raises(function() R{ url = "http://" } end, "bad url 'http://'", "a bad url raises")
   t.raises(function() R{ url = base, method = "get" } end, "bad method 'get'", "a bad method raises")
