@@ -31,6 +31,7 @@ EMBED(perch_runner_lua, "lua/perch/runner.lua");
 EMBED(perch_retry_lua, "lua/perch/retry.lua");
 EMBED(perch_route_lua, "lua/perch/route.lua");
 EMBED(perch_query_lua, "lua/perch/query.lua");
+EMBED(perch_upload_lua, "lua/perch/upload.lua");
 
 static const struct {
     const char *name;       /* require name */
@@ -48,6 +49,7 @@ static const struct {
     { "perch.retry", "@lua/perch/retry.lua", perch_retry_lua_start, perch_retry_lua_end },
     { "perch.route", "@lua/perch/route.lua", perch_route_lua_start, perch_route_lua_end },
     { "perch.query", "@lua/perch/query.lua", perch_query_lua_start, perch_query_lua_end },
+    { "perch.upload", "@lua/perch/upload.lua", perch_upload_lua_start, perch_upload_lua_end },
 };
 
 int pr_l_embed_has(const char *name)

@@ -1,4 +1,4 @@
-/* l_perch.c - the `perch` module table: clock, stop, on_stop, config, and
+/* l_perch.c - the `perch` module table: clocks, stop, on_stop, config, and
  * the parts added by l_timer.c and l_log.c. */
 #include "perch.h"
 
@@ -7,6 +7,7 @@
 #include "version.h"
 
 #include <stdio.h>
+#include <time.h>
 
 #include <lauxlib.h>
 #include <lualib.h>
@@ -17,6 +18,16 @@ static const char STOP_HOOKS[] = "perch.on_stop";
 static int l_now(lua_State *L)
 {
     lua_pushnumber(L, pr_time_now());
+    return 1;
+}
+
+/* Wall-clock seconds since the epoch (CLOCK_REALTIME, µs resolution), for
+ * timestamps that leave the device; perch.now() is for intervals. */
+static int l_wall(lua_State *L)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    lua_pushnumber(L, (double)ts.tv_sec + (double)(ts.tv_nsec / 1000) * 1e-6);
     return 1;
 }
 
@@ -85,6 +96,7 @@ static int l_index(lua_State *L)
 
 static const luaL_Reg perch_funcs[] = {
     { "now", l_now },
+    { "wall", l_wall },
     { "stop", l_stop },
     { "on_stop", l_on_stop },
     { NULL, NULL },

@@ -24,6 +24,10 @@ Routes:
                      counting requests to that path (also under /seen?id=
                      PATH); a path containing /fail answers 503, /slow waits
                      300 ms, /bad answers 400
+
+Options: --port N listens on N (default: any free port); --save DIR writes
+each /app/... request's body to DIR/<n>.body and its headers (a JSON object,
+names lower-case) to DIR/<n>.headers.json, n counting those requests.
 """
 import argparse
 import email.utils
@@ -40,6 +44,8 @@ from urllib.parse import parse_qs, urlparse
 lock = threading.Lock()
 counts = {"connections": 0, "requests": 0}
 seen = {}   # id -> [monotonic arrival times]
+save_dir = None
+saved = [0]
 
 
 def arrive(key):
@@ -154,6 +160,15 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(200, json.dumps({"n": len(times), "ms": ms}), ctype="application/json")
         elif url.path.startswith("/app/"):
             n = arrive(url.path)
+            if save_dir:
+                with lock:
+                    saved[0] += 1
+                    k = saved[0]
+                base = os.path.join(save_dir, str(k))
+                with open(base + ".body", "wb") as f:
+                    f.write(body)
+                with open(base + ".headers.json", "w") as f:
+                    json.dump({k.lower(): v for k, v in self.headers.items()}, f)
             if "/slow" in url.path:
                 time.sleep(0.3)
             code = 503 if "/fail" in url.path else 400 if "/bad" in url.path else 200
@@ -173,8 +188,12 @@ class Handler(BaseHTTPRequestHandler):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--lifetime", type=float, default=300)
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--save")
     args = ap.parse_args()
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    global save_dir
+    save_dir = args.save
+    srv = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     srv.daemon_threads = True
     print(srv.server_address[1], flush=True)
     threading.Timer(args.lifetime, lambda: os._exit(0)).start()
