@@ -1,20 +1,43 @@
 /* cache.c - the response cache on LMDB: TTL, stale-while-revalidate with one
  * refresh in flight per key, eviction before the map fills, bounded purges.
  *
- * Layout of the LMDB file (two named databases):
+ * Layout of the LMDB file: one named database and the main one.
  *   "entries"  key -> record: struct rec header, content type + NUL, value
- *   "expiry"   BE64 stale_until_ns || BE64 seq -> key.  Ordered by the time
- *              an entry becomes useless, so the first record is both the
- *              next to purge and the first to evict.  seq makes index keys
- *              unique and lets a record find its own index entry.
- *              Last in it, the 1-byte key 0xFF (stale_until_ns >= 0, so an
- *              index key starts with a byte <= 0x7F) -> struct state: next
- *              seq and the byte total, kept in the same transactions as the
- *              entries so they never disagree.  It sits in the leaf the
- *              newest index records go to, so a put writes no page for it
- *              alone (a database of its own cost a put ~15% more).  Files
- *              that kept it in a third database, "meta", are moved over at
- *              open.
+ *   main       the expiry index, BE64 stale_until_ns || BE64 seq -> key
+ *              (16-byte keys).  Ordered by the time an entry becomes
+ *              useless, so the first record is both the next to purge and
+ *              the first to evict.  seq makes index keys unique and lets a
+ *              record find its own entry.  Besides them, and after them
+ *              (stale_until_ns >= 0, so an index key starts with a byte
+ *              <= 0x7F, and today with 0x17), LMDB's own record of the
+ *              "entries" database (key "entries") and, last, the 1-byte key
+ *              0xFF -> struct state: next seq, byte total, orphan count,
+ *              kept in the same transactions as the entries so they never
+ *              disagree.
+ * Why the index is the main database: a commit writes every page it
+ * dirtied with a pwrite of its own (~2.3 us each on the project's VM, most
+ * of a put), and LMDB rewrites the named databases' records in the main
+ * database at every commit.  With the index there, those records, the
+ * state and the newest index records share the main database's rightmost
+ * leaf, which a put dirties anyway: a put writes the entries path (root,
+ * branch, leaf), the index's rightmost path, the free list and the meta
+ * page, where a separate "expiry" database cost two pages more.
+ * Files of the older layouts (a named "expiry" database; before that a
+ * "meta" one for the state) are moved over at open in one transaction:
+ * only the index is copied, the entries stay where they are.  If the copy
+ * does not fit in the map, the file is emptied instead (logged, counted in
+ * open_drops): it is a cache.
+ *
+ * Orphans: replacing an entry leaves its old index record behind rather
+ * than deleting it, which would dirty a random index leaf and its branch
+ * (two more pwrites per put).  An orphan is recognised by its seq not
+ * matching the entry's and removed when it comes first: by the purge once
+ * its deadline passes, or by eviction.  Their count is kept in the state
+ * and bounded: while it is below the number of entries, a replacement
+ * leaves an orphan; at the bound (at most one orphan per live entry, so
+ * the index at most doubles), and when the old record is among the last
+ * RECENT_SEQ written (it is then in the leaf the new one dirties anyway),
+ * the old record is deleted as before.
  *
  * Room: "in use" is the sum of the B-tree pages of every database (LMDB
  * keeps those counts in O(1) stats), which leaves out the pages on the free
@@ -40,6 +63,7 @@
 #include "cache.h"
 
 #include "error.h"
+#include "log.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -65,6 +89,8 @@
 #define MAX_SECONDS    1e9     /* ~31 years: keeps ns sums far from INT64_MAX */
 #define FUTURE_SLACK_NS NS     /* stored more than 1 s ahead: clock stepped back */
 #define COMMIT_NS_GUESS 4000   /* purge: commit ns per entry before one was timed */
+#define RECENT_SEQ     32      /* an old index record this recent is deleted */
+#define MAIN_DBI       1       /* LMDB's main database: the expiry index */
 
 /* ------------------------------------------------------------ records -- */
 
@@ -77,13 +103,15 @@ struct rec {                   /* at the start of every "entries" value */
 };
 #define REC_VERSION 1
 
-struct state {                 /* meta "state" */
+struct state {                 /* main database, key STATE_KEY */
     uint64_t next_seq;
     uint64_t bytes;            /* sum of key + record sizes of all entries */
+    uint64_t orphans;          /* index records whose entry was replaced */
 };
+#define STATE_V1_SIZE 16       /* without orphans: files from before them */
 
 #define IKEY_LEN 16
-#define STATE_KEY "\xff"       /* in "expiry", after every index key */
+#define STATE_KEY "\xff"       /* in the main database, after every index key */
 
 static void be64(unsigned char *p, uint64_t v)
 {
@@ -122,7 +150,7 @@ struct env {
     pid_t pid;                 /* the opener: a forked child opens its own */
     int refs;
     MDB_env *mdb;
-    MDB_dbi entries, expiry;
+    MDB_dbi entries;
     MDB_txn *rtxn;             /* reused read transaction; reset when idle */
     int rtxn_live;             /* renewed: its snapshot backs the last get */
     size_t map_bytes, psize;
@@ -323,39 +351,124 @@ static int commit(struct env *e, MDB_txn *txn)
 
 /* ---------------------------------------------------------- environment -- */
 
-static int state_read(struct env *e, MDB_txn *txn, struct state *s);
-static int state_write(struct env *e, MDB_txn *txn, const struct state *s);
-
-/* A file from before the state record moved into "expiry": move it from
- * the "meta" database, then drop that database. */
-static int state_move(struct env *e, MDB_txn *txn)
+/* Move what a file of an older layout keeps elsewhere into the main
+ * database, in the open's transaction: the records of "expiry" (index
+ * records and the state, in the same format) and then the state of the
+ * even older "meta" database; both databases are dropped.  The entries
+ * stay where they are, so the room needed is the index's.  *found: there
+ * was something to move. */
+static int layout_move(MDB_txn *txn, int *found)
 {
-    MDB_val k = { 5, (void *)"state" }, v;
-    MDB_dbi meta;
-    struct state s;
-    int rc = mdb_dbi_open(txn, "meta", 0, &meta);
+    unsigned char kb[IKEY_LEN], vb[PR_CACHE_KEY_MAX];
+    MDB_val k = { 5, (void *)"state" }, v, sk = { 1, (void *)STATE_KEY };
+    MDB_cursor *cur;
+    MDB_dbi old;
+    int rc = mdb_dbi_open(txn, "expiry", 0, &old);
 
-    if (rc == MDB_NOTFOUND)
-        return 0;
-    if (rc)
-        return rc;
-    rc = mdb_get(txn, meta, &k, &v);
+    *found = 0;
     if (rc == 0) {
-        if (v.mv_size != sizeof s)
-            return MDB_CORRUPTED;
-        memcpy(&s, v.mv_data, sizeof s);
-        if ((rc = state_write(e, txn, &s)))
+        *found = 1;
+        if ((rc = mdb_cursor_open(txn, old, &cur)))
+            return rc;
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+            if (k.mv_size > sizeof kb || v.mv_size > sizeof vb) {
+                rc = MDB_CORRUPTED;
+                break;
+            }
+            /* Copies: the source page must not be what the put changes. */
+            memcpy(kb, k.mv_data, k.mv_size);
+            memcpy(vb, v.mv_data, v.mv_size);
+            k.mv_data = kb;
+            v.mv_data = vb;
+            if ((rc = mdb_put(txn, MAIN_DBI, &k, &v, 0)))
+                break;
+        }
+        mdb_cursor_close(cur);
+        if (rc != MDB_NOTFOUND || (rc = mdb_drop(txn, old, 1)))
             return rc;
     } else if (rc != MDB_NOTFOUND) {
         return rc;
     }
-    return mdb_drop(txn, meta, 1);
+    rc = mdb_dbi_open(txn, "meta", 0, &old);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc)
+        return rc;
+    *found = 1;
+    k.mv_size = 5;
+    k.mv_data = (void *)"state";
+    rc = mdb_get(txn, old, &k, &v);
+    if (rc == 0) {
+        if (v.mv_size != STATE_V1_SIZE && v.mv_size != sizeof(struct state))
+            return MDB_CORRUPTED;
+        memcpy(vb, v.mv_data, v.mv_size);
+        v.mv_data = vb;
+        if ((rc = mdb_put(txn, MAIN_DBI, &sk, &v, 0)))
+            return rc;
+    } else if (rc != MDB_NOTFOUND) {
+        return rc;
+    }
+    return mdb_drop(txn, old, 1);
+}
+
+/* The fallback when an older layout's index does not fit twice in the map:
+ * drop everything.  *dropped: the entries there were. */
+static int layout_empty(struct env *e, MDB_txn *txn, uint64_t *dropped)
+{
+    static const char *const old[] = { "expiry", "meta" };
+    MDB_val sk = { 1, (void *)STATE_KEY };
+    MDB_stat ms;
+    MDB_dbi dbi;
+    int rc;
+
+    if ((rc = mdb_stat(txn, e->entries, &ms)) || (rc = mdb_drop(txn, e->entries, 0)))
+        return rc;
+    *dropped = ms.ms_entries;
+    for (size_t i = 0; i < sizeof old / sizeof old[0]; i++) {
+        rc = mdb_dbi_open(txn, old[i], 0, &dbi);
+        if (rc == 0)
+            rc = mdb_drop(txn, dbi, 1);
+        if (rc && rc != MDB_NOTFOUND)
+            return rc;
+    }
+    rc = mdb_del(txn, MAIN_DBI, &sk, NULL);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* Open the entries database and bring an older layout over. */
+static int layout_open(struct env *e, const char *path)
+{
+    MDB_txn *txn;
+    uint64_t dropped = 0;
+    int rc, found;
+
+    if ((rc = mdb_txn_begin(e->mdb, NULL, 0, &txn)))
+        return lerr(rc);
+    if (!(rc = mdb_dbi_open(txn, "entries", MDB_CREATE, &e->entries)))
+        rc = layout_move(txn, &found);
+    if (rc == MDB_MAP_FULL) {
+        mdb_txn_abort(txn);
+        if ((rc = mdb_txn_begin(e->mdb, NULL, 0, &txn)))
+            return lerr(rc);
+        if (!(rc = mdb_dbi_open(txn, "entries", 0, &e->entries)) &&
+            !(rc = layout_empty(e, txn, &dropped))) {
+            pr_log_warn("cache %s: the index of this older file does not fit twice in the "
+                        "map: emptied it (%llu entries dropped)", path,
+                        (unsigned long long)dropped);
+            e->st.open_drops = dropped;
+        }
+    }
+    if (rc) {
+        mdb_txn_abort(txn);
+        return lerr(rc);
+    }
+    return commit(e, txn);
 }
 
 static int env_open(struct env *e, const char *path, int isdir, size_t max_mb)
 {
     unsigned flags = MDB_NOTLS | MDB_NOSYNC | (isdir ? 0 : MDB_NOSUBDIR);
-    MDB_txn *txn;
     MDB_envinfo info;
     MDB_stat ms;
     int rc, dead;
@@ -369,18 +482,10 @@ static int env_open(struct env *e, const char *path, int isdir, size_t max_mb)
     /* Reader slots of processes that died (kill -9) would pin old pages
      * forever and make the map look full. */
     mdb_reader_check(e->mdb, &dead);
-    if ((rc = mdb_txn_begin(e->mdb, NULL, 0, &txn)))
-        return lerr(rc);
-    if ((rc = mdb_dbi_open(txn, "entries", MDB_CREATE, &e->entries)) ||
-        (rc = mdb_dbi_open(txn, "expiry", MDB_CREATE, &e->expiry)) ||
-        (rc = state_move(e, txn))) {
-        mdb_txn_abort(txn);
-        return lerr(rc);
-    }
     e->nosync = 1;
     e->sync_ms = PR_CACHE_DEFAULT_SYNC_MS;
     e->commit_ns = COMMIT_NS_GUESS;
-    if ((rc = commit(e, txn)))
+    if ((rc = layout_open(e, path)))
         return rc;
     mdb_env_info(e->mdb, &info);
     mdb_env_stat(e->mdb, &ms);
@@ -656,7 +761,7 @@ const char *pr_cache_path(const pr_cache_t *c) { return c->path; }
  * LMDB's free list.  O(1): the counts live in each database's record. */
 static size_t pages_in_use(struct env *e, MDB_txn *txn)
 {
-    MDB_dbi dbis[] = { 0 /* free list */, 1 /* main */, e->entries, e->expiry };
+    MDB_dbi dbis[] = { 0 /* free list */, MAIN_DBI, e->entries };
     size_t n = 2;
     for (size_t i = 0; i < sizeof dbis / sizeof dbis[0]; i++) {
         MDB_stat ms;
@@ -666,25 +771,25 @@ static size_t pages_in_use(struct env *e, MDB_txn *txn)
     return n;
 }
 
-static int state_read(struct env *e, MDB_txn *txn, struct state *s)
+static int state_read(MDB_txn *txn, struct state *s)
 {
     MDB_val k = { 1, (void *)STATE_KEY }, v;
-    int rc = mdb_get(txn, e->expiry, &k, &v);
+    int rc = mdb_get(txn, MAIN_DBI, &k, &v);
     memset(s, 0, sizeof *s);
     if (rc == MDB_NOTFOUND)
         return 0;
     if (rc)
         return lerr(rc);
-    if (v.mv_size != sizeof *s)
+    if (v.mv_size != sizeof *s && v.mv_size != STATE_V1_SIZE)
         return MDB_CORRUPTED;
-    memcpy(s, v.mv_data, sizeof *s);
+    memcpy(s, v.mv_data, v.mv_size);
     return 0;
 }
 
-static int state_write(struct env *e, MDB_txn *txn, const struct state *s)
+static int state_write(MDB_txn *txn, const struct state *s)
 {
     MDB_val k = { 1, (void *)STATE_KEY }, v = { sizeof *s, (void *)s };
-    return lerr(mdb_put(txn, e->expiry, &k, &v, 0));
+    return lerr(mdb_put(txn, MAIN_DBI, &k, &v, 0));
 }
 
 static int rec_read(const MDB_val *v, struct rec *r)
@@ -697,21 +802,35 @@ static int rec_read(const MDB_val *v, struct rec *r)
     return 0;
 }
 
-/* Drop the first entry of the expiry index.  Returns 1 if one was dropped,
- * 0 if the index is empty, or an error. */
+/* Put cur (on the main database) on the first index record: the first
+ * 16-byte key, as the "entries" record and the state have other lengths.
+ * 0, MDB_NOTFOUND for an empty index, or an LMDB error. */
+static int index_first(MDB_cursor *cur, MDB_val *ik, MDB_val *iv)
+{
+    int rc = mdb_cursor_get(cur, ik, iv, MDB_FIRST);
+    while (rc == 0 && ik->mv_size != IKEY_LEN)
+        rc = mdb_cursor_get(cur, ik, iv, MDB_NEXT);
+    return rc;
+}
+
+/* Drop the first record of the expiry index and its entry, if it is still
+ * the entry's own.  Returns DROP_ENTRY, DROP_ORPHAN (an index record left
+ * behind by a replacement), 0 if the index is empty, or an error. */
+#define DROP_ENTRY  1
+#define DROP_ORPHAN 2
 static int drop_first(struct env *e, MDB_txn *txn, MDB_cursor *cur, struct state *s,
                       int64_t now)
 {
     unsigned char key[PR_CACHE_KEY_MAX];
     MDB_val ik, iv, k, v;
     struct rec r;
-    int rc = mdb_cursor_get(cur, &ik, &iv, MDB_FIRST);
+    int rc = index_first(cur, &ik, &iv);
 
-    if (rc == MDB_NOTFOUND || (rc == 0 && ik.mv_size == 1))
-        return 0;  /* nothing, or only the state record */
+    if (rc == MDB_NOTFOUND)
+        return 0;
     if (rc)
         return lerr(rc);
-    if (ik.mv_size != IKEY_LEN || iv.mv_size == 0 || iv.mv_size > sizeof key)
+    if (iv.mv_size == 0 || iv.mv_size > sizeof key)
         return MDB_CORRUPTED;
     /* The key's bytes live in the page about to change: copy them. */
     memcpy(key, iv.mv_data, iv.mv_size);
@@ -733,10 +852,12 @@ static int drop_first(struct env *e, MDB_txn *txn, MDB_cursor *cur, struct state
             e->st.purged++;
         else
             e->st.evictions++;
-    } else if (rc && rc != MDB_NOTFOUND) {
-        return lerr(rc);
+        return DROP_ENTRY;
     }
-    return 1;
+    if (rc && rc != MDB_NOTFOUND)
+        return lerr(rc);
+    s->orphans -= s->orphans > 0;
+    return DROP_ORPHAN;
 }
 
 /* One put attempt in one transaction.  need_pages: estimate of the pages
@@ -753,26 +874,33 @@ static int put_txn(pr_cache_t *c, const MDB_val *key, const struct rec *r, const
     MDB_cursor *cur = NULL;
     struct state s;
     struct rec old, nr = *r;
+    MDB_stat ms;
     int rc;
 
     if ((rc = mdb_txn_begin(e->mdb, NULL, 0, &txn)))
         return lerr(rc);
-    if ((rc = state_read(e, txn, &s)))
+    if ((rc = state_read(txn, &s)))
         goto fail;
     rc = mdb_get(txn, e->entries, &k, &v);
     if (rc == 0) {
-        /* Replacing: the old index record goes, the byte total drops. */
-        if ((rc = rec_read(&v, &old)))
+        /* Replacing: the byte total drops, and the old index record stays
+         * as an orphan while they are fewer than the entries (see the top
+         * of the file), unless it is among the newest. */
+        if ((rc = rec_read(&v, &old)) || (rc = mdb_stat(txn, e->entries, &ms)))
             goto fail;
         s.bytes -= s.bytes >= k.mv_size + v.mv_size ? k.mv_size + v.mv_size : s.bytes;
-        ikey(ik, old.stale_until_ns, old.seq);
-        rc = mdb_del(txn, e->expiry, &ikv, NULL);
-        if (rc && rc != MDB_NOTFOUND)
-            goto fail_l;
+        if (s.orphans < ms.ms_entries && s.next_seq - old.seq > RECENT_SEQ) {
+            s.orphans++;
+        } else {
+            ikey(ik, old.stale_until_ns, old.seq);
+            rc = mdb_del(txn, MAIN_DBI, &ikv, NULL);
+            if (rc && rc != MDB_NOTFOUND)
+                goto fail_l;
+        }
     } else if (rc != MDB_NOTFOUND) {
         goto fail_l;
     }
-    if ((rc = mdb_cursor_open(txn, e->expiry, &cur)))
+    if ((rc = mdb_cursor_open(txn, MAIN_DBI, &cur)))
         goto fail_l;
     for (int n = 0; n < EVICT_PER_PUT && pages_in_use(e, txn) + need_pages > high; n++) {
         if ((rc = drop_first(e, txn, cur, &s, now)) <= 0)
@@ -791,10 +919,10 @@ static int put_txn(pr_cache_t *c, const MDB_val *key, const struct rec *r, const
     if (vlen)
         memcpy((char *)v.mv_data + sizeof nr + nr.ct_len + 1, val, vlen);
     ikey(ik, nr.stale_until_ns, nr.seq);
-    if ((rc = mdb_put(txn, e->expiry, &ikv, &iv, 0)))
+    if ((rc = mdb_put(txn, MAIN_DBI, &ikv, &iv, 0)))
         goto fail_l;
     s.bytes += k.mv_size + reclen;
-    if ((rc = state_write(e, txn, &s)))
+    if ((rc = state_write(txn, &s)))
         goto fail;
     return commit(e, txn);
 fail_l:
@@ -821,10 +949,10 @@ static int evict_txn(pr_cache_t *c, size_t pages, unsigned *dropped, int64_t now
     for (int pass = 0; pass < 2; pass++) {
         if ((rc = mdb_txn_begin(e->mdb, NULL, 0, &txn)))
             return lerr(rc);
-        if ((rc = state_read(e, txn, &s)))
+        if ((rc = state_read(txn, &s)))
             goto fail;
         if (pass == 0) {
-            if ((rc = mdb_cursor_open(txn, e->expiry, &cur))) {
+            if ((rc = mdb_cursor_open(txn, MAIN_DBI, &cur))) {
                 rc = lerr(rc);
                 goto fail;
             }
@@ -837,7 +965,7 @@ static int evict_txn(pr_cache_t *c, size_t pages, unsigned *dropped, int64_t now
                 goto fail;
         }
         /* Rewriting the state record makes even an empty pass a commit. */
-        if ((rc = state_write(e, txn, &s)))
+        if ((rc = state_write(txn, &s)))
             goto fail;
         if ((rc = commit(e, txn)))
             return rc;
@@ -937,13 +1065,13 @@ int pr_cache_del(pr_cache_t *c, const void *key, size_t klen)
         mdb_txn_abort(txn);
         return 0;
     }
-    if (rc || (rc = rec_read(&v, &r)) || (rc = state_read(e, txn, &s)))
+    if (rc || (rc = rec_read(&v, &r)) || (rc = state_read(txn, &s)))
         goto fail;
     s.bytes -= s.bytes >= klen + v.mv_size ? klen + v.mv_size : s.bytes;
     ikey(ik, r.stale_until_ns, r.seq);
-    rc = mdb_del(txn, e->expiry, &ikv, NULL);
+    rc = mdb_del(txn, MAIN_DBI, &ikv, NULL);
     if ((rc && rc != MDB_NOTFOUND) || (rc = mdb_del(txn, e->entries, &k, NULL)) ||
-        (rc = state_write(e, txn, &s)))
+        (rc = state_write(txn, &s)))
         goto fail;
     if ((rc = commit(e, txn)))
         return rc;
@@ -1056,12 +1184,13 @@ int pr_cache_stats(pr_cache_t *c, pr_cache_stats_t *st)
     *st = e->st;
     if ((rc = read_begin(e)))
         return rc;
-    if ((rc = mdb_stat(e->rtxn, e->entries, &ms)) || (rc = state_read(e, e->rtxn, &s))) {
+    if ((rc = mdb_stat(e->rtxn, e->entries, &ms)) || (rc = state_read(e->rtxn, &s))) {
         idle(e);
         return lerr(rc);
     }
     st->entries = ms.ms_entries;
     st->bytes = s.bytes;
+    st->orphans = s.orphans;
     st->map_bytes = e->map_bytes;
     st->used_bytes = (uint64_t)pages_in_use(e, e->rtxn) * e->psize;
     st->syncs = atomic_load(&e->sync.syncs);
@@ -1082,7 +1211,7 @@ static int purge_batch(pr_cache_t *c, unsigned max_count, int64_t max_ns, unsign
     MDB_cursor *cur;
     MDB_val ik, iv;
     struct state s;
-    unsigned n = 0;
+    unsigned n = 0, entries = 0;
     int rc;
 
     *purged = 0;
@@ -1093,12 +1222,12 @@ static int purge_batch(pr_cache_t *c, unsigned max_count, int64_t max_ns, unsign
      * nothing is due, which is the common case for a timer. */
     if ((rc = read_begin(e)))
         return rc;
-    if ((rc = mdb_cursor_open(e->rtxn, e->expiry, &cur))) {
+    if ((rc = mdb_cursor_open(e->rtxn, MAIN_DBI, &cur))) {
         idle(e);
         return lerr(rc);
     }
-    rc = mdb_cursor_get(cur, &ik, &iv, MDB_FIRST);
-    int due = rc == 0 && ik.mv_size == IKEY_LEN && (int64_t)get_be64(ik.mv_data) <= now;
+    rc = index_first(cur, &ik, &iv);
+    int due = rc == 0 && (int64_t)get_be64(ik.mv_data) <= now;
     mdb_cursor_close(cur);
     idle(e);
     if (rc && rc != MDB_NOTFOUND)
@@ -1108,14 +1237,14 @@ static int purge_batch(pr_cache_t *c, unsigned max_count, int64_t max_ns, unsign
 
     if ((rc = mdb_txn_begin(e->mdb, NULL, 0, &txn)))
         return lerr(rc);
-    if ((rc = state_read(e, txn, &s)))
+    if ((rc = state_read(txn, &s)))
         goto fail;
-    if ((rc = mdb_cursor_open(txn, e->expiry, &cur))) {
+    if ((rc = mdb_cursor_open(txn, MAIN_DBI, &cur))) {
         rc = lerr(rc);
         goto fail;
     }
     for (;;) {
-        rc = mdb_cursor_get(cur, &ik, &iv, MDB_FIRST);
+        rc = index_first(cur, &ik, &iv);
         if (rc == MDB_NOTFOUND) {
             rc = 0;
             break;
@@ -1124,12 +1253,12 @@ static int purge_batch(pr_cache_t *c, unsigned max_count, int64_t max_ns, unsign
             rc = lerr(rc);
             break;
         }
-        if (ik.mv_size != IKEY_LEN || (int64_t)get_be64(ik.mv_data) > now)
+        if ((int64_t)get_be64(ik.mv_data) > now)
             break;
-        /* Bounded by count and by time, checked after every entry: the
-         * deletion so far plus the commit it will need (under MDB_NOSYNC,
-         * learned per entry) stays under max_ns.  The first always goes,
-         * so a purge makes progress. */
+        /* Bounded by count and by time, checked after every index record
+         * (an orphan is work too): the deletion so far plus the commit it
+         * will need (under MDB_NOSYNC, learned per record) stays under
+         * max_ns.  The first always goes, so a purge makes progress. */
         if (n >= max_count ||
             (n > 0 && mono_ns() - t0 + (int64_t)(reserve * (n + 1)) >= max_ns)) {
             *more = 1;
@@ -1137,10 +1266,11 @@ static int purge_batch(pr_cache_t *c, unsigned max_count, int64_t max_ns, unsign
         }
         if ((rc = drop_first(e, txn, cur, &s, now)) < 0)
             break;
+        entries += rc == DROP_ENTRY;
         n++;
     }
     mdb_cursor_close(cur);
-    if (rc < 0 || (rc = state_write(e, txn, &s)))
+    if (rc < 0 || (rc = state_write(txn, &s)))
         goto fail;
     t1 = cpu_ns();
     if ((rc = commit(e, txn)))
@@ -1158,7 +1288,7 @@ static int purge_batch(pr_cache_t *c, unsigned max_count, int64_t max_ns, unsign
             per = 8 * est;
         e->commit_ns = per > est ? (est + per) / 2 : est * 0.875 + per * 0.125;
     }
-    *purged = n;
+    *purged = entries;
     return 0;
 fail:
     mdb_txn_abort(txn);

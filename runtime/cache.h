@@ -166,6 +166,7 @@ typedef struct pr_cache_stats {
     uint64_t bytes;            /* keys + values + metadata of those entries */
     uint64_t map_bytes;        /* the map size: the cap */
     uint64_t used_bytes;       /* pages in use (not free-listed) */
+    uint64_t orphans;          /* index records of replaced entries, <= entries */
     /* since this process opened the file (shared by its handles): */
     uint64_t hits, misses, stale;   /* gets: fresh, miss, stale */
     uint64_t refreshes;        /* stale gets that got refresh_due */
@@ -175,6 +176,8 @@ typedef struct pr_cache_stats {
     uint64_t full_retries;     /* puts retried after MDB_MAP_FULL */
     uint64_t syncs;            /* fdatasyncs by the sync thread or pr_cache_sync */
     uint64_t sync_errors;      /* of those, failed (and retried later) */
+    uint64_t open_drops;       /* entries dropped at open: an older file's index
+                                  did not fit twice in the map (logged) */
 } pr_cache_stats_t;
 
 int pr_cache_stats(pr_cache_t *c, pr_cache_stats_t *st);
