@@ -815,11 +815,14 @@ static int index_first(MDB_cursor *cur, MDB_val *ik, MDB_val *iv)
 
 /* Drop the first record of the expiry index and its entry, if it is still
  * the entry's own.  Returns DROP_ENTRY, DROP_ORPHAN (an index record left
- * behind by a replacement), 0 if the index is empty, or an error. */
+ * behind by a replacement), 0 if the index is empty, or an error.
+ * replacing (or NULL): the key a put is replacing in this transaction,
+ * whose entry is still the old one but whose index record is already
+ * counted as an orphan. */
 #define DROP_ENTRY  1
 #define DROP_ORPHAN 2
 static int drop_first(struct env *e, MDB_txn *txn, MDB_cursor *cur, struct state *s,
-                      int64_t now)
+                      int64_t now, const MDB_val *replacing)
 {
     unsigned char key[PR_CACHE_KEY_MAX];
     MDB_val ik, iv, k, v;
@@ -843,7 +846,9 @@ static int drop_first(struct env *e, MDB_txn *txn, MDB_cursor *cur, struct state
     rc = mdb_get(txn, e->entries, &k, &v);
     /* Only the entry this index record was made for: a mismatch would be an
      * orphan index record, which is simply gone now. */
-    if (rc == 0 && rec_read(&v, &r) == 0 && r.seq == seq) {
+    if (rc == 0 && rec_read(&v, &r) == 0 && r.seq == seq &&
+        !(replacing && replacing->mv_size == k.mv_size &&
+          memcmp(replacing->mv_data, key, k.mv_size) == 0)) {
         size_t sz = k.mv_size + v.mv_size;
         if ((rc = mdb_del(txn, e->entries, &k, NULL)))
             return lerr(rc);
@@ -875,7 +880,7 @@ static int put_txn(pr_cache_t *c, const MDB_val *key, const struct rec *r, const
     struct state s;
     struct rec old, nr = *r;
     MDB_stat ms;
-    int rc;
+    int rc, lazy = 0;
 
     if ((rc = mdb_txn_begin(e->mdb, NULL, 0, &txn)))
         return lerr(rc);
@@ -891,6 +896,7 @@ static int put_txn(pr_cache_t *c, const MDB_val *key, const struct rec *r, const
         s.bytes -= s.bytes >= k.mv_size + v.mv_size ? k.mv_size + v.mv_size : s.bytes;
         if (s.orphans < ms.ms_entries && s.next_seq - old.seq > RECENT_SEQ) {
             s.orphans++;
+            lazy = 1;
         } else {
             ikey(ik, old.stale_until_ns, old.seq);
             rc = mdb_del(txn, MAIN_DBI, &ikv, NULL);
@@ -903,7 +909,7 @@ static int put_txn(pr_cache_t *c, const MDB_val *key, const struct rec *r, const
     if ((rc = mdb_cursor_open(txn, MAIN_DBI, &cur)))
         goto fail_l;
     for (int n = 0; n < EVICT_PER_PUT && pages_in_use(e, txn) + need_pages > high; n++) {
-        if ((rc = drop_first(e, txn, cur, &s, now)) <= 0)
+        if ((rc = drop_first(e, txn, cur, &s, now, lazy ? &k : NULL)) <= 0)
             break;
     }
     mdb_cursor_close(cur);
@@ -958,7 +964,7 @@ static int evict_txn(pr_cache_t *c, size_t pages, unsigned *dropped, int64_t now
             }
             before = pages_in_use(e, txn);
             while (pages_in_use(e, txn) + pages > before &&
-                   (rc = drop_first(e, txn, cur, &s, now)) == 1)
+                   (rc = drop_first(e, txn, cur, &s, now, NULL)) > 0)
                 (*dropped)++;
             mdb_cursor_close(cur);
             if (rc < 0)
@@ -1211,7 +1217,7 @@ static int purge_batch(pr_cache_t *c, unsigned max_count, int64_t max_ns, unsign
     MDB_cursor *cur;
     MDB_val ik, iv;
     struct state s;
-    unsigned n = 0, entries = 0;
+    unsigned n = 0;
     int rc;
 
     *purged = 0;
@@ -1264,9 +1270,8 @@ static int purge_batch(pr_cache_t *c, unsigned max_count, int64_t max_ns, unsign
             *more = 1;
             break;
         }
-        if ((rc = drop_first(e, txn, cur, &s, now)) < 0)
+        if ((rc = drop_first(e, txn, cur, &s, now, NULL)) < 0)
             break;
-        entries += rc == DROP_ENTRY;
         n++;
     }
     mdb_cursor_close(cur);
@@ -1288,7 +1293,7 @@ static int purge_batch(pr_cache_t *c, unsigned max_count, int64_t max_ns, unsign
             per = 8 * est;
         e->commit_ns = per > est ? (est + per) / 2 : est * 0.875 + per * 0.125;
     }
-    *purged = entries;
+    *purged = n;
     return 0;
 fail:
     mdb_txn_abort(txn);

@@ -147,7 +147,10 @@ void pr_cache_release(pr_cache_t *c, const void *key, size_t klen);
  * the commit it needs would pass max_ns (the commit's cost per entry is
  * learned from earlier batches; at least one entry per call, so a purge
  * always progresses).  With sync_ms 0 the commit's fdatasync comes on top.
- * *purged (may be NULL) gets the number deleted; returns 0 or an error. */
+ * Orphans (index records of replaced entries, see stats) past their
+ * deadline go the same way and count as entries here, not in stats.purged.
+ * *purged (may be NULL) gets the number deleted, 0 once nothing is due;
+ * returns 0 or an error. */
 int pr_cache_purge(pr_cache_t *c, unsigned max_count, int64_t max_ns, unsigned *purged);
 
 /* Purge from loop: every period_s seconds a batch of at most

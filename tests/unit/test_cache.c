@@ -4,7 +4,10 @@
  * purge batches and the loop's purge timer, reopening, sharing a file
  * between handles, a second process's commits seen by the next get, the
  * commit policy (sync thread, sync_ms 0, shared and
- * only tightening), and clear errors for bad paths and non-LMDB files. */
+ * only tightening), orphan index records of replaced entries (bounded,
+ * purged, evicted), files of the older layouts (moved over, or emptied
+ * when their index does not fit), and clear errors for bad paths and
+ * non-LMDB files. */
 #include "cache.h"
 #include "error.h"
 #include "loop.h"
@@ -524,6 +527,299 @@ static void test_sync(void)
     pr_cache_close(c);
 }
 
+/* ------------------------------------------------ orphans and layouts -- */
+
+/* Index records in the file (16-byte keys of the main database), read
+ * with LMDB directly: after a close, they must be the entries + orphans. */
+static long index_records(const char *path)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    long n = -1;
+    if (mdb_env_create(&env) || mdb_env_set_maxdbs(env, 4) ||
+        mdb_env_open(env, path, MDB_NOSUBDIR | MDB_RDONLY, 0644)) {
+        mdb_env_close(env);
+        return -1;
+    }
+    if (mdb_txn_begin(env, NULL, MDB_RDONLY, &txn) == 0) {
+        if (mdb_cursor_open(txn, 1, &cur) == 0) {
+            n = 0;
+            for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+                 rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+                n += k.mv_size == 16;
+            mdb_cursor_close(cur);
+        }
+        mdb_txn_abort(txn);
+    }
+    mdb_env_close(env);
+    return n;
+}
+
+static void put_range(pr_cache_t *c, const char *fmt, int from, int to, double ttl)
+{
+    pr_cache_meta_t m = { .ttl_s = ttl, .stale_s = -1 };
+    char key[32];
+    for (int i = from; i < to; i++) {
+        snprintf(key, sizeof key, fmt, i);
+        if (pr_cache_put(c, key, strlen(key), key, strlen(key), &m) != 0)
+            bail_out("a put failed");
+    }
+}
+
+static unsigned purge_all(pr_cache_t *c)
+{
+    unsigned n, total = 0;
+    do {
+        if (pr_cache_purge(c, 1000, 10 * S, &n) < 0)
+            bail_out("purge");
+        total += n;
+    } while (n);
+    return total;
+}
+
+/* A replacement leaves its old index record as an orphan: counted, at most
+ * one per entry, never for a record among the newest, removed by purges
+ * once due and by eviction; the entries are never affected. */
+static void test_orphans(void)
+{
+    pr_cache_t *c = open_fake("orphans.mdb", 4, 3600);
+    pr_cache_stats_t st;
+    pr_cache_entry_t e;
+    int64_t t0 = fake_now;
+    int good = 0;
+
+    put_range(c, "o%d", 0, 200, 10);
+    fake_now = t0 + S;
+    put_range(c, "o%d", 0, 100, 100);
+    pr_cache_stats(c, &st);
+    ok(st.orphans == 100 && st.entries == 200, "100 replacements: 100 orphans, 200 entries (%llu, %llu)",
+       (unsigned long long)st.orphans, (unsigned long long)st.entries);
+    for (int i = 0; i < 5; i++)
+        put_s(c, "hot", "x", 100);
+    pr_cache_stats(c, &st);
+    is_int((int)st.orphans, 100, "replacing one of the newest records leaves no orphan");
+
+    /* Past the first deadlines: the orphans and the unreplaced entries go,
+     * the replaced entries stay. */
+    fake_now = t0 + 20 * S;
+    is_int((int)purge_all(c), 200, "purge: 100 orphans and 100 entries");
+    pr_cache_stats(c, &st);
+    ok(st.orphans == 0 && st.entries == 101 && st.purged == 100,
+       "stats: 0 orphans, 101 entries, 100 purged (%llu, %llu, %llu)",
+       (unsigned long long)st.orphans, (unsigned long long)st.entries,
+       (unsigned long long)st.purged);
+    for (int i = 0; i < 100; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "o%d", i);
+        pr_cache_get(c, key, strlen(key), &e);
+        good += e.state == PR_CACHE_FRESH && value_is(&e, key);
+    }
+    is_int(good, 100, "every replaced entry is still there, fresh");
+
+    /* The bound: no more orphans than entries; past it the old record is
+     * deleted at once. */
+    put_range(c, "o%d", 0, 100, 100);
+    put_range(c, "o%d", 0, 100, 100);
+    put_range(c, "o%d", 0, 100, 100);
+    pr_cache_stats(c, &st);
+    ok(st.orphans == st.entries && st.entries == 101, "300 more replacements: orphans capped "
+       "at the entries (%llu, %llu)", (unsigned long long)st.orphans,
+       (unsigned long long)st.entries);
+    is_int(pr_cache_del(c, "o5", 2), 0, "del of a key with orphans");
+    pr_cache_stats(c, &st);
+    pr_cache_close(c);
+    is_int((int)index_records(tmp_path("orphans.mdb")), (int)(st.entries + st.orphans),
+           "the index holds exactly the entries and the orphans counted");
+    c = open_fake("orphans.mdb", 4, 3600);
+    fake_now = t0 + 10000 * S;  /* "hot" has the default stale window */
+    purge_all(c);
+    pr_cache_stats(c, &st);
+    ok(st.entries == 0 && st.orphans == 0, "everything due is purged, orphans included");
+    pr_cache_close(c);
+    is_int((int)index_records(tmp_path("orphans.mdb")), 0, "the index is empty");
+
+    /* Eviction under churn: 400 keys replaced at random in a 1 MiB map. */
+    static char val[3000];
+    unsigned seed = 7;
+    int fails = 0, max_over = 0;
+    memset(val, 'v', sizeof val);
+    c = open_fake("orphans_small.mdb", 1, 3600);
+    for (int i = 0; i < 5000; i++) {
+        char key[16];
+        seed = seed * 1103515245u + 12345u;
+        snprintf(key, sizeof key, "c%u", (seed >> 8) % 400);
+        fails += pr_cache_put(c, key, strlen(key), val, 500 + (seed >> 4) % 2500, NULL) != 0;
+        if (i % 100 == 99) {
+            pr_cache_stats(c, &st);
+            max_over += st.orphans > st.entries;
+        }
+        fake_now += S / 10;
+    }
+    pr_cache_stats(c, &st);
+    ok(fails == 0 && max_over == 0, "5000 replacing puts into 1 MiB: none fails, orphans <= entries");
+    ok(st.evictions > 0 && st.used_bytes <= st.map_bytes, "eviction ran (%llu), %llu orphans",
+       (unsigned long long)st.evictions, (unsigned long long)st.orphans);
+    pr_cache_close(c);
+    is_int((int)index_records(tmp_path("orphans_small.mdb")), (int)(st.entries + st.orphans),
+           "after eviction the index is still the entries and the orphans");
+}
+
+/* The record header as files of every layout so far store it: the test
+ * writes files of the older layouts byte for byte. */
+struct old_rec {
+    int64_t stored_ns, expires_ns, stale_until_ns;
+    uint64_t seq;
+    uint32_t flags;
+    uint16_t ct_len, version;
+};
+
+static void be64_put(unsigned char *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (unsigned char)v;
+}
+
+/* Write entries k0..k(n-1) -> "value i" (TTL 100 s from fake_now) in the
+ * old layout: "entries" and "expiry", the state last in "expiry", or in a
+ * "meta" database (state key "state") for the layout before that.  A
+ * batch that runs out of room is dropped: *n says how many made it. */
+static int write_old(const char *path, size_t mb, int *n, int with_meta)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi ent, exp, meta;
+    uint64_t st[2] = { 0, 0 };  /* next_seq, bytes */
+    int want = *n, rc = 0;
+
+    *n = 0;
+    if ((rc = mdb_env_create(&env)) || (rc = mdb_env_set_maxdbs(env, 4)) ||
+        (rc = mdb_env_set_mapsize(env, mb << 20)) ||
+        (rc = mdb_env_open(env, path, MDB_NOSUBDIR, 0644)))
+        goto out;
+    for (int i = 0; i < want && !rc; i += 20) {
+        uint64_t saved[2] = { st[0], st[1] };
+        if ((rc = mdb_txn_begin(env, NULL, 0, &txn)))
+            break;
+        if ((rc = mdb_dbi_open(txn, "entries", MDB_CREATE, &ent)) ||
+            (rc = mdb_dbi_open(txn, "expiry", MDB_CREATE, &exp)) ||
+            (with_meta && (rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &meta))))
+            goto abort;
+        for (int j = i; j < i + 20 && j < want && !rc; j++) {
+            char key[32], buf[128];
+            unsigned char ik[16];
+            struct old_rec r = { fake_now, fake_now + 100 * S, fake_now + 100 * S, st[0]++,
+                                 0, 4, 1 };
+            int vl = snprintf(buf + sizeof r + 5, sizeof buf - sizeof r - 5, "value %d", j);
+            memcpy(buf, &r, sizeof r);
+            memcpy(buf + sizeof r, "text", 5);
+            MDB_val k = { (size_t)snprintf(key, sizeof key, "k%d", j), key },
+                    v = { sizeof r + 5 + (size_t)vl, buf }, ikv = { 16, ik };
+            be64_put(ik, (uint64_t)r.stale_until_ns);
+            be64_put(ik + 8, r.seq);
+            st[1] += k.mv_size + v.mv_size;
+            if (!(rc = mdb_put(txn, ent, &k, &v, 0)))
+                rc = mdb_put(txn, exp, &ikv, &k, 0);
+        }
+        MDB_val sk = { 1, "\xff" }, mk = { 5, "state" }, sv = { sizeof st, st };
+        if (!rc)
+            rc = with_meta ? mdb_put(txn, meta, &mk, &sv, 0) : mdb_put(txn, exp, &sk, &sv, 0);
+        if (!rc && !(rc = mdb_txn_commit(txn))) {
+            *n = i + 20 < want ? i + 20 : want;
+            continue;
+        }
+        st[0] = saved[0];
+        st[1] = saved[1];
+        if (0) {
+abort:
+            mdb_txn_abort(txn);
+            break;
+        }
+        if (rc != MDB_MAP_FULL)
+            mdb_txn_abort(txn);  /* commit failures abort on their own */
+    }
+out:
+    mdb_env_close(env);
+    return rc == MDB_MAP_FULL ? 0 : rc;
+}
+
+static int old_dbs_left(const char *path)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    int left = -1;
+    if (mdb_env_create(&env) || mdb_env_set_maxdbs(env, 4) ||
+        mdb_env_open(env, path, MDB_NOSUBDIR, 0644)) {
+        mdb_env_close(env);
+        return -1;
+    }
+    if (mdb_txn_begin(env, NULL, MDB_RDONLY, &txn) == 0) {
+        left = (mdb_dbi_open(txn, "expiry", 0, &dbi) != MDB_NOTFOUND) +
+               (mdb_dbi_open(txn, "meta", 0, &dbi) != MDB_NOTFOUND);
+        mdb_txn_abort(txn);
+    }
+    mdb_env_close(env);
+    return left;
+}
+
+static void test_old_layouts(void)
+{
+    for (int meta = 0; meta < 2; meta++) {
+        const char *name = meta ? "old_meta.mdb" : "old_expiry.mdb";
+        const char *what = meta ? "\"meta\" layout" : "\"expiry\" layout";
+        int n = 300, good = 0;
+        pr_cache_stats_t st;
+        pr_cache_entry_t e;
+        pr_cache_t *c;
+        int64_t t0 = fake_now;
+
+        if (write_old(tmp_path(name), 4, &n, meta) || n != 300)
+            bail_out("cannot write an old-layout file");
+        c = open_fake(name, 4, 3600);
+        for (int i = 0; i < n; i++) {
+            char key[16], want[32];
+            snprintf(key, sizeof key, "k%d", i);
+            snprintf(want, sizeof want, "value %d", i);
+            pr_cache_get(c, key, strlen(key), &e);
+            good += e.state == PR_CACHE_FRESH && value_is(&e, want) &&
+                    !strcmp(e.content_type, "text");
+        }
+        ok(good == 300, "%s: every entry reads back after the move (%d)", what, good);
+        pr_cache_stats(c, &st);
+        ok(st.entries == 300 && st.bytes > 300 * 40 && st.open_drops == 0 && st.orphans == 0,
+           "%s: 300 entries, %llu bytes, nothing dropped", what, (unsigned long long)st.bytes);
+        put_s(c, "k7", "newer", 1000);
+        pr_cache_get(c, "k7", 2, &e);
+        ok(value_is(&e, "newer"), "%s: a put replaces a moved entry", what);
+        fake_now = t0 + 200 * S;
+        purge_all(c);
+        pr_cache_stats(c, &st);
+        ok(st.entries == 1 && st.purged == 299, "%s: the moved index purges (%llu left)", what,
+           (unsigned long long)st.entries);
+        pr_cache_close(c);
+        ok(old_dbs_left(tmp_path(name)) == 0, "%s: the old databases are gone", what);
+        fake_now = t0;
+    }
+
+    /* An old file filled to the brim: its index cannot be copied, so the
+     * file is emptied, counted, and works. */
+    int n = 100000;
+    pr_cache_stats_t st;
+    pr_cache_t *c;
+    if (write_old(tmp_path("old_full.mdb"), 1, &n, 0) || n < 1000)
+        bail_out("cannot fill an old-layout file");
+    c = open_fake("old_full.mdb", 1, 3600);
+    pr_cache_stats(c, &st);
+    ok(st.entries == 0 && st.open_drops == (uint64_t)n,
+       "full old file: emptied at open, %llu of %d entries counted as dropped",
+       (unsigned long long)st.open_drops, n);
+    is_int(put_s(c, "after", "works", 10), 0, "and the cache works");
+    pr_cache_close(c);
+    is_int(old_dbs_left(tmp_path("old_full.mdb")), 0, "full old file: the old databases are gone");
+}
+
 int main(void)
 {
     /* Real LMDB files, on tmpfs when there is one: these tests make ~10000
@@ -543,6 +839,8 @@ int main(void)
     test_other_process();
     test_get_fresh();
     test_sync();
+    test_orphans();
+    test_old_layouts();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
