@@ -9,8 +9,10 @@
  * is put or deleted, the claim is released, or the refresh timeout passes.
  *
  * Size cap: the LMDB map is max_mb; before it fills, puts evict the entries
- * closest to their stale deadline (an index ordered by that deadline, in a
- * second named database, so expired entries go first).  If LMDB still
+ * closest to their stale deadline (an index ordered by that deadline, so
+ * expired entries go first; a replaced entry's old index record may stay
+ * behind as an "orphan" until its deadline, at most one per live entry:
+ * stats.orphans).  If LMDB still
  * reports MDB_MAP_FULL, the put is aborted, more entries are evicted in a
  * transaction of their own and the put is retried: MDB_MAP_FULL never
  * reaches the caller.  Only an entry larger than max_mb / 2 is refused
@@ -169,7 +171,9 @@ typedef struct pr_cache_stats {
     uint64_t bytes;            /* keys + values + metadata of those entries */
     uint64_t map_bytes;        /* the map size: the cap */
     uint64_t used_bytes;       /* pages in use (not free-listed) */
-    uint64_t orphans;          /* index records of replaced entries, <= entries */
+    uint64_t orphans;          /* old index records of replaced entries, left
+                                  for the purge (a put writes 2 pages fewer);
+                                  at most `entries` */
     /* since this process opened the file (shared by its handles): */
     uint64_t hits, misses, stale;   /* gets: fresh, miss, stale */
     uint64_t refreshes;        /* stale gets that got refresh_due */
@@ -179,8 +183,8 @@ typedef struct pr_cache_stats {
     uint64_t full_retries;     /* puts retried after MDB_MAP_FULL */
     uint64_t syncs;            /* fdatasyncs by the sync thread or pr_cache_sync */
     uint64_t sync_errors;      /* of those, failed (and retried later) */
-    uint64_t open_drops;       /* entries dropped at open: an older file's index
-                                  did not fit twice in the map (logged) */
+    uint64_t open_drops;       /* entries dropped at open: no room to move an
+                                  older file's index over (logged) */
 } pr_cache_stats_t;
 
 int pr_cache_stats(pr_cache_t *c, pr_cache_stats_t *st);
