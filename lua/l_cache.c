@@ -353,6 +353,7 @@ static int c_stats(lua_State *L)
         { "dels", st.dels }, { "evictions", st.evictions }, { "purged", st.purged },
         { "full_retries", st.full_retries }, { "syncs", st.syncs },
         { "sync_errors", st.sync_errors }, { "sync_ms", pr_cache_sync_ms(lc->c) },
+        { "orphans", st.orphans }, { "open_drops", st.open_drops },
     };
     lua_createtable(L, 0, (int)(sizeof f / sizeof f[0]));
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {

@@ -3,7 +3,7 @@
 -- (sync_ms, cache.sync_ms, sync()), errors and handle life.
 local t = require "perch.test"
 
-t.plan(52)
+t.plan(53)
 
 local base = os.tmpname()  -- creates an empty file: a fresh LMDB file is fine
 local path = base .. ".mdb"
@@ -116,6 +116,8 @@ perch.after(120, function()
   t.ok(st.map_bytes == 4 * 1024 * 1024 and st.used_bytes > 0 and st.bytes > 0,
     "map, used and entry bytes")
   t.ok(st.puts == 45 and st.dels == 1 and st.evictions == 0, "put, del, eviction counters")
+  t.ok(math.type(st.orphans) == "integer" and st.orphans <= st.entries and st.open_drops == 0,
+    "orphans (at most one per entry) and open_drops in stats")
 
   perch.after(1, function()
     -- A second handle on the same file shares it; dropping it closes it.
