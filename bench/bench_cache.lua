@@ -14,15 +14,7 @@ local perch = require "perch"
 local dir = assert(perch.config.dir, "bench_cache.lua needs --set dir=DIR")
 local NKEYS, NGETS = 100000, 1000000
 
-local function report(name, value, unit)
-  print(("%-44s %12.2f %s"):format(name, value, unit))
-  local path = os.getenv("BENCH_JSON")
-  if path and path ~= "" then
-    local f = assert(io.open(path, "a"))
-    f:write(('{"name":"%s","value":%.4f,"unit":"%s"}\n'):format(name, value, unit))
-    f:close()
-  end
-end
+local report = require("report").report
 
 local c = assert(perch.cache.open{ path = dir .. "/bench.mdb", max_mb = 1024,
                                    default_ttl_s = 3600 })

@@ -21,15 +21,7 @@ local function pct(sorted, p)
   return sorted[math.max(1, math.min(#sorted, i))]
 end
 
-local function report(name, value, unit)
-  print(("%-44s %12.2f %s"):format(name, value, unit))
-  local path = os.getenv("BENCH_JSON")
-  if path and path ~= "" then
-    local f = assert(io.open(path, "a"))
-    f:write(('{"name":"%s","value":%.4f,"unit":"%s"}\n'):format(name, value, unit))
-    f:close()
-  end
-end
+local report = require("report").report
 
 local function finish()
   table.sort(samples)

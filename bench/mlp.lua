@@ -14,15 +14,7 @@ local m = assert(perch.mlp.load(spec))
 local x = assert(perch.npy.load(dir .. "/x.npy"))
 local y = perch.buffer("f32", 3)
 
-local function report(name, value, unit)
-  print(("%-44s %12.2f %s"):format(name, value, unit))
-  local path = os.getenv("BENCH_JSON")
-  if path and path ~= "" then
-    local f = assert(io.open(path, "a"))
-    f:write(('{"name":"%s","value":%.4f,"unit":"%s"}\n'):format(name, value, unit))
-    f:close()
-  end
-end
+local report = require("report").report
 
 -- Best of 5 rounds; each round long enough to swamp the clock's cost.
 local function time(n)

@@ -7,26 +7,9 @@
 -- HTTP's cost, measured by the HTTP client's own figures.
 local dir = assert(perch.config.dir, "--set dir=DIR (for the cache file)")
 
-local function report(name, value, unit)
-  print(("%-44s %12.2f %s"):format(name, value, unit))
-  local path = os.getenv("BENCH_JSON")
-  if path and path ~= "" then
-    local f = assert(io.open(path, "a"))
-    f:write(('{"name":"%s","value":%.4f,"unit":"%s"}\n'):format(name, value, unit))
-    f:close()
-  end
-end
+local report = require("report").report
 
--- Best of 5 rounds of n calls, in ns per call.
-local function time(n, fn)
-  local best = math.huge
-  for _ = 1, 5 do
-    local t0 = perch.now()
-    for _ = 1, n do fn() end
-    best = math.min(best, (perch.now() - t0) / n)
-  end
-  return best * 1e9
-end
+local time = require("report").best_ns   -- best of 5 rounds of n calls, ns per call
 
 local doc = { op = "lookup", model = "small", limit = 20, threshold = 0.25, items = {} }
 for i = 1, 60 do

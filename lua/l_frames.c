@@ -12,6 +12,7 @@
  * safety floor), polled every 100 ms; fps_default applies until a policy
  * has asked for a rate. */
 #include "l_frames.h"
+#include "lopt.h"
 #include "l_buffer.h"
 #include "perch.h"
 

@@ -13,8 +13,6 @@
 
 #include <lua.h>
 
-#include "lopt.h"
-
 #include "frame.h"
 
 typedef struct pr_lframe {

@@ -11,6 +11,7 @@
  *   perch.jpeg.stats() -> { decoded, encoded, errors }
  * A broken JPEG gives nil, message, "EBADMSG". */
 #include "l_frames.h"
+#include "lopt.h"
 #include "perch.h"
 
 #include "actuators.h"

@@ -9,6 +9,7 @@
  * `width`, fast IDCT): no Lua memory per frame.  The handle owns its C
  * buffers; the collector or m:close() frees them. */
 #include "l_frames.h"
+#include "lopt.h"
 #include "perch.h"
 
 #include "error.h"

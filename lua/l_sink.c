@@ -10,6 +10,7 @@
  * failure and again when writes work again, so a full disk does not flood
  * the journal.  The sink stays usable. */
 #include "l_frames.h"
+#include "lopt.h"
 #include "perch.h"
 
 #include "error.h"

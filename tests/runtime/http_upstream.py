@@ -82,6 +82,15 @@ class Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(data)
 
+    def reset_mid_response(self):
+        """Announce 1000 bytes, send 10, then reset the connection."""
+        self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n0123456789")
+        self.wfile.flush()
+        time.sleep(0.05)
+        # SO_LINGER with a zero timeout: close() sends RST, not FIN.
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
+
     def handle_one_request(self):
         try:
             super().handle_one_request()
@@ -122,13 +131,7 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 self.reply(200, b"x" * size)
         elif url.path == "/reset":
-            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n0123456789")
-            self.wfile.flush()
-            time.sleep(0.05)
-            # SO_LINGER with a zero timeout: close() sends RST, not FIN.
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                       struct.pack("ii", 1, 0))
-            self.close_connection = True
+            self.reset_mid_response()
         elif url.path == "/empty":
             self.close_connection = True
         elif url.path == "/seq":
@@ -139,12 +142,7 @@ class Handler(BaseHTTPRequestHandler):
                 time.sleep(int(code[5:]) / 1000)
                 code = "200"
             if code == "reset":   # as /reset: mid-response, so no client resends it
-                self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n0123456789")
-                self.wfile.flush()
-                time.sleep(0.05)
-                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                           struct.pack("ii", 1, 0))
-                self.close_connection = True
+                self.reset_mid_response()
                 return
             extra = []
             ra = q.get("retry_after")
