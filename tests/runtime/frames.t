@@ -24,10 +24,17 @@ local src = assert(perch.frames.source{ kind = "mjpeg", path = c.path, fps = c.f
 local sink = assert(perch.frames.dir_sink{ path = c.out, max_files = c.max_files or 1000 })
 local m = perch.motion.new{ width = 80 }
 local n, want_ends, ends, motion = 0, c.ends or 1, 0, 0
+local spin = ("x"):rep(65536)
 src:on_frame(function(f)
   n = n + 1
   motion = math.max(motion, assert(m:update(f)))
-  if c.slow_ms then local t0 = perch.now() while perch.now() - t0 < c.slow_ms / 1000 do end end
+  -- A slow consumer: the wait spins on a C call (a 64 KiB scan that
+  -- allocates nothing), so it costs few of the instruction budget's 5M (a
+  -- bare perch.now() loop runs 5M in ~40 ms).
+  if c.slow_ms then
+    local t0 = perch.now()
+    while perch.now() - t0 < c.slow_ms / 1000 do spin:find("y", 1, true) end
+  end
   local j = assert(perch.jpeg.encode(f, c.quality or 60))
   sink:write(j)
 end)
